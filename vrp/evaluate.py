@@ -1,0 +1,231 @@
+"""The referee: the only code that computes a solution's cost and feasibility (FORMAT.md rules).
+
+Every solver's answer, every environment rollout and every benchmark figure goes through
+`evaluate`. Rules are numbered as in FORMAT.md:
+
+1. ``visits``: every customer exactly once over all routes (and nodes exist).
+2. ``depot``: a route starts at a depot (and returns to the same one unless open).
+3. ``distance-limit``: a route's distance is at most ``max_distance``.
+4. ``time-window`` / ``depot-deadline``: service starts by ``latest``; back at the depot by its
+   ``latest`` unless open.
+5. ``capacity`` / ``backhaul-order``: the load rule of the backhaul mode.
+6. ``fleet-size``: at most ``count`` routes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vrp.instance import Instance
+from vrp.solution import Route, Solution
+
+# Limits are compared with a small tolerance so that floating-point sums of exactly-feasible
+# routes (e.g. 0.1-step Solomon distances) are not rejected.
+REL_TOL = 1e-9
+ABS_TOL = 1e-9
+
+
+def _exceeds(value: float, limit: float) -> bool:
+    return value > limit + ABS_TOL + REL_TOL * abs(limit)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A broken rule, with the route (0-based index in the solution) and node where it breaks."""
+
+    rule: str
+    route: int | None
+    node: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.route is not None:
+            where.append(f"route {self.route}")
+        if self.node is not None:
+            where.append(f"node {self.node}")
+        prefix = f"[{self.rule}] " + (", ".join(where) + ": " if where else "")
+        return prefix + self.message
+
+
+@dataclass(frozen=True)
+class RouteStats:
+    """What one route uses: distance, time (leave to finish), peak load, totals."""
+
+    distance: float
+    start_time: float
+    end_time: float
+    max_load: float
+    delivery: float
+    pickup: float
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Cost (total distance), feasibility and every violation of a solution."""
+
+    cost: float
+    violations: tuple[Violation, ...]
+    routes: tuple[RouteStats, ...] = field(default=())
+
+    @property
+    def feasible(self) -> bool:
+        return not self.violations
+
+
+def evaluate(instance: Instance, solution: Solution) -> Evaluation:
+    """Score ``solution`` on ``instance`` by the rules of FORMAT.md."""
+    violations: list[Violation] = []
+    D, N = instance.num_depots, instance.num_nodes
+    seen: dict[int, int] = {}
+    stats: list[RouteStats] = []
+    total = 0.0
+
+    for r, route in enumerate(solution.routes):
+        if not 0 <= route.depot < D:
+            violations.append(
+                Violation("depot", r, route.depot, f"{route.depot} is not a depot index (0..{D - 1})")
+            )
+            continue
+        if not route.customers:
+            violations.append(Violation("visits", r, None, "route has no customers"))
+            continue
+        bad = [c for c in route.customers if not D <= c < N]
+        if bad:
+            violations.append(
+                Violation("visits", r, bad[0], f"{bad[0]} is not a customer index ({D}..{N - 1})")
+            )
+            continue
+        for c in route.customers:
+            if c in seen:
+                violations.append(
+                    Violation("visits", r, c, f"customer visited again (first on route {seen[c]})")
+                )
+            else:
+                seen[c] = r
+        st = _route(instance, r, route, violations)
+        stats.append(st)
+        total += st.distance
+
+    missing = [c for c in instance.customers if c not in seen]
+    for c in missing:
+        violations.append(Violation("visits", None, c, "customer is not visited"))
+    if instance.vehicle_count is not None and len(solution.routes) > instance.vehicle_count:
+        violations.append(
+            Violation(
+                "fleet-size",
+                None,
+                None,
+                f"{len(solution.routes)} routes > vehicles.count {instance.vehicle_count}",
+            )
+        )
+    return Evaluation(cost=float(total), violations=tuple(violations), routes=tuple(stats))
+
+
+def _route(inst: Instance, r: int, route: Route, out: list[Violation]) -> RouteStats:
+    dist, dur = inst.distances, inst.durations
+    depot = route.depot
+    path = np.asarray([depot, *route.customers] + ([] if inst.open else [depot]))
+    distance = float(dist[path[:-1], path[1:]].sum())
+
+    if inst.max_distance is not None and _exceeds(distance, inst.max_distance):
+        out.append(
+            Violation(
+                "distance-limit",
+                r,
+                None,
+                f"route distance {distance:.6g} > vehicles.max_distance {inst.max_distance:.6g}",
+            )
+        )
+
+    # Rule 4: time.
+    start = inst.depot_start(depot)
+    t, prev = start, depot
+    for c in route.customers:
+        arrival = t + dur[prev, c]
+        begin = max(arrival, inst.tw_early[c])
+        if _exceeds(begin, inst.tw_late[c]):
+            out.append(
+                Violation(
+                    "time-window",
+                    r,
+                    c,
+                    f"service starts at {begin:.6g} > latest {inst.tw_late[c]:.6g}",
+                )
+            )
+        t = begin + inst.service_time[c]
+        prev = c
+    end = t
+    if not inst.open:
+        end = t + dur[prev, depot]
+        if _exceeds(end, inst.tw_late[depot]):
+            out.append(
+                Violation(
+                    "depot-deadline",
+                    r,
+                    depot,
+                    f"back at the depot at {end:.6g} > latest {inst.tw_late[depot]:.6g}",
+                )
+            )
+
+    # Rule 5: load.
+    cust = np.asarray(route.customers)
+    deliv, pick = inst.delivery[cust], inst.pickup[cust]
+    q = inst.capacity
+    total_d, total_p = float(deliv.sum()), float(pick.sum())
+    kind = inst.backhaul_kind
+    if kind == "mixed":
+        loads = total_d + np.cumsum(pick - deliv)
+        peak = max(total_d, float(loads.max()))
+        if _exceeds(total_d, q):
+            out.append(
+                Violation("capacity", r, depot, f"departure load {total_d:.6g} > capacity {q:.6g}")
+            )
+        else:
+            over = np.flatnonzero(loads > q + ABS_TOL + REL_TOL * q)
+            if over.size:
+                k = int(over[0])
+                out.append(
+                    Violation(
+                        "capacity",
+                        r,
+                        int(cust[k]),
+                        f"load {loads[k]:.6g} after this customer > capacity {q:.6g}",
+                    )
+                )
+    else:
+        peak = max(total_d, total_p)
+        if _exceeds(total_d, q):
+            out.append(
+                Violation("capacity", r, None, f"deliveries {total_d:.6g} > capacity {q:.6g}")
+            )
+        if kind == "classic":
+            if _exceeds(total_p, q):
+                out.append(
+                    Violation("capacity", r, None, f"pickups {total_p:.6g} > capacity {q:.6g}")
+                )
+            backs = np.flatnonzero(pick > 0)
+            if backs.size:
+                first_back = int(backs[0])
+                late = np.flatnonzero(deliv[first_back:] > 0)
+                if late.size:
+                    node = int(cust[first_back + int(late[0])])
+                    out.append(
+                        Violation(
+                            "backhaul-order",
+                            r,
+                            node,
+                            f"delivery customer after backhaul customer {int(cust[first_back])}",
+                        )
+                    )
+    return RouteStats(
+        distance=distance,
+        start_time=start,
+        end_time=float(end) if math.isfinite(end) else end,
+        max_load=float(peak),
+        delivery=total_d,
+        pickup=total_p,
+    )

@@ -1,0 +1,315 @@
+"""The immutable problem model: one `Instance` covers all 48 variants.
+
+Nodes are indexed as in FORMAT.md: depots ``0..D-1`` in file order, then customers
+``D..D+C-1``. Every per-node array has length ``N = D + C``. An absent time window is
+``(-inf, +inf)``; a route leaves a depot without a window at time 0.
+
+An `Instance` checks itself once, at construction, and raises `InputError` naming the
+FORMAT.md field at fault (``customers[3].time_window: earliest > latest``). Its arrays are
+read-only; derive a changed instance with `dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from vrp.errors import InputError
+from vrp.variants import Backhaul, Variant
+
+Coordinates = Literal["euclidean", "lonlat"]
+BackhaulMode = Literal["classic", "mixed"]
+
+EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG), for great-circle metres
+
+
+def node_field(num_depots: int, node: int) -> str:
+    """The FORMAT.md path of a node: ``depots[0]`` or ``customers[4]`` (0-based in the list)."""
+    if node < num_depots:
+        return f"depots[{node}]"
+    return f"customers[{node - num_depots}]"
+
+
+def euclidean_matrix(locations: np.ndarray) -> np.ndarray:
+    """Pairwise Euclidean distances, ``[N, 2] -> [N, N]``."""
+    diff = locations[:, None, :] - locations[None, :, :]
+    return np.sqrt((diff**2).sum(-1))
+
+
+def great_circle_matrix(lonlat: np.ndarray) -> np.ndarray:
+    """Pairwise great-circle (haversine) distances in metres, ``[N, 2] (lon, lat) -> [N, N]``."""
+    lon, lat = np.radians(lonlat[:, 0]), np.radians(lonlat[:, 1])
+    dlon = lon[None, :] - lon[:, None]
+    dlat = lat[None, :] - lat[:, None]
+    a = np.sin(dlat / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=float, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """A vehicle routing instance (FORMAT.md ``vrp-instance/1``).
+
+    Args:
+        num_depots: D, the number of depots (nodes ``0..D-1``).
+        locations: ``[N, 2]`` coordinates (``[lon, lat]`` when ``coordinates="lonlat"``), or
+            None when a distance matrix is given.
+        delivery, pickup, service_time: ``[N]``, zero on depots.
+        tw_early, tw_late: ``[N]`` time windows; ``-inf``/``+inf`` where there is none.
+        capacity: Q, the load limit of every vehicle.
+        vehicle_count: most routes in total, or None for as many as needed.
+        max_distance: most distance one route may travel (L), or None.
+        open: routes end at their last customer (O).
+        speed: travel time = distance / speed when no duration matrix is given.
+        backhaul: ``"classic"`` (B) or ``"mixed"`` (M); matters only when some pickup > 0.
+        distance_matrix, duration_matrix: ``[N, N]`` as given in the file, or None.
+        ids: one string per node, unique.
+    """
+
+    num_depots: int
+    locations: np.ndarray | None
+    delivery: np.ndarray
+    pickup: np.ndarray
+    service_time: np.ndarray
+    tw_early: np.ndarray
+    tw_late: np.ndarray
+    capacity: float
+    vehicle_count: int | None = None
+    max_distance: float | None = None
+    open: bool = False
+    speed: float = 1.0
+    backhaul: BackhaulMode = "classic"
+    coordinates: Coordinates = "euclidean"
+    distance_matrix: np.ndarray | None = None
+    duration_matrix: np.ndarray | None = None
+    ids: tuple[str, ...] = ()
+    name: str = "instance"
+
+    # Derived once in __post_init__.
+    distances: np.ndarray = field(init=False, repr=False)
+    durations: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        D = self.num_depots
+        if not isinstance(D, int) or D < 1:
+            raise InputError("at least one depot is required", field="depots")
+        arrays = ("delivery", "pickup", "service_time", "tw_early", "tw_late")
+        n = len(np.asarray(self.delivery))
+        for name in arrays:
+            arr = np.asarray(getattr(self, name), dtype=float)
+            if arr.shape != (n,):
+                raise InputError(f"{name} has shape {arr.shape}, expected ({n},)", field=name)
+            object.__setattr__(self, name, _readonly(arr))
+        if n <= D:
+            raise InputError("at least one customer is required", field="customers")
+        ids = tuple(self.ids) or tuple(
+            [f"D{i + 1}" for i in range(D)] + [str(i + 1) for i in range(n - D)]
+        )
+        if len(ids) != n:
+            raise InputError(f"{len(ids)} ids for {n} nodes", field="id")
+        if len(set(ids)) != n:
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise InputError(f"id {dup!r} is used twice", field="id")
+        object.__setattr__(self, "ids", ids)
+
+        if self.coordinates not in ("euclidean", "lonlat"):
+            raise InputError(
+                f"unknown value {self.coordinates!r}; expected 'euclidean' or 'lonlat'",
+                field="coordinates",
+            )
+        if self.backhaul not in ("classic", "mixed"):
+            raise InputError(
+                f"unknown backhaul mode {self.backhaul!r}; expected 'classic' or 'mixed'",
+                field="backhaul",
+            )
+        self._check_vehicles()
+        self._check_nodes()
+        self._set_matrices(n)
+
+    # -- validation -------------------------------------------------------------------------
+
+    def _check_vehicles(self) -> None:
+        q = self.capacity
+        if not _finite_number(q) or q <= 0:
+            raise InputError(f"must be a positive number, got {q!r}", field="vehicles.capacity")
+        if self.vehicle_count is not None and (
+            isinstance(self.vehicle_count, bool)
+            or not isinstance(self.vehicle_count, int | np.integer)
+            or self.vehicle_count < 1
+        ):
+            raise InputError(
+                f"must be a positive integer or null, got {self.vehicle_count!r}",
+                field="vehicles.count",
+            )
+        if self.max_distance is not None and (
+            not _finite_number(self.max_distance) or self.max_distance <= 0
+        ):
+            raise InputError(
+                f"must be a positive number or null, got {self.max_distance!r}",
+                field="vehicles.max_distance",
+            )
+        if not _finite_number(self.speed) or self.speed <= 0:
+            raise InputError(f"must be a positive number, got {self.speed!r}", field="vehicles.speed")
+        if not isinstance(self.open, bool | np.bool_):
+            raise InputError(f"must be true or false, got {self.open!r}", field="vehicles.open")
+
+    def _check_nodes(self) -> None:
+        D, q = self.num_depots, self.capacity
+        for name, label in (
+            ("delivery", "delivery"),
+            ("pickup", "pickup"),
+            ("service_time", "service_time"),
+        ):
+            arr = getattr(self, name)
+            bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0))
+            if bad.size:
+                i = int(bad[0])
+                raise InputError(
+                    f"must be a finite number >= 0, got {arr[i]}",
+                    field=f"{node_field(D, i)}.{label}",
+                )
+            if D and np.any(arr[:D] != 0):
+                i = int(np.flatnonzero(arr[:D])[0])
+                raise InputError("must be 0 on a depot", field=f"{node_field(D, i)}.{label}")
+        for label, arr in (("delivery", self.delivery), ("pickup", self.pickup)):
+            over = np.flatnonzero(arr > q)
+            if over.size:
+                i = int(over[0])
+                raise InputError(
+                    f"{label} {arr[i]:g} exceeds vehicles.capacity {q:g}: no route can serve it",
+                    field=f"{node_field(D, i)}.{label}",
+                )
+        if self.backhaul == "classic":
+            both = np.flatnonzero((self.delivery > 0) & (self.pickup > 0))
+            if both.size:
+                i = int(both[0])
+                raise InputError(
+                    "a customer has both a delivery and a pickup, which classic backhaul forbids"
+                    " (use \"backhaul\": \"mixed\")",
+                    field=node_field(D, i),
+                )
+        early, late = self.tw_early, self.tw_late
+        bad = np.flatnonzero(np.isnan(early) | np.isnan(late) | (early == np.inf) | (late == -np.inf))
+        if bad.size:
+            raise InputError(
+                "must be two finite numbers",
+                field=f"{node_field(D, int(bad[0]))}.time_window",
+            )
+        rev = np.flatnonzero(early > late)
+        if rev.size:
+            i = int(rev[0])
+            raise InputError(
+                f"earliest > latest ({early[i]:g} > {late[i]:g})",
+                field=f"{node_field(D, i)}.time_window",
+            )
+
+    def _set_matrices(self, n: int) -> None:
+        loc = self.locations
+        if loc is not None:
+            loc = np.asarray(loc, dtype=float)
+            if loc.shape != (n, 2):
+                raise InputError(f"locations have shape {loc.shape}, expected ({n}, 2)", field="location")
+            bad = np.flatnonzero(~np.isfinite(loc).all(axis=1))
+            if bad.size:
+                raise InputError(
+                    "must be two finite numbers",
+                    field=f"{node_field(self.num_depots, int(bad[0]))}.location",
+                )
+            if self.coordinates == "lonlat":
+                off = np.flatnonzero((np.abs(loc[:, 0]) > 180) | (np.abs(loc[:, 1]) > 90))
+                if off.size:
+                    raise InputError(
+                        "is not a [lon, lat] pair (lon in [-180, 180], lat in [-90, 90])",
+                        field=f"{node_field(self.num_depots, int(off[0]))}.location",
+                    )
+            object.__setattr__(self, "locations", _readonly(loc))
+        for name in ("distance_matrix", "duration_matrix"):
+            m = getattr(self, name)
+            if m is None:
+                continue
+            m = np.asarray(m, dtype=float)
+            if m.shape != (n, n):
+                raise InputError(f"has shape {m.shape}, expected ({n}, {n})", field=name)
+            bad = np.argwhere(~np.isfinite(m) | (m < 0))
+            if bad.size:
+                i, j = (int(v) for v in bad[0])
+                raise InputError(f"[{i}][{j}] must be a finite number >= 0, got {m[i, j]}", field=name)
+            object.__setattr__(self, name, _readonly(m))
+        if self.distance_matrix is not None:
+            dist = self.distance_matrix
+        elif self.locations is None:
+            raise InputError(
+                "every node needs a location unless distance_matrix is given", field="location"
+            )
+        elif self.coordinates == "lonlat":
+            dist = _readonly(great_circle_matrix(self.locations))
+        else:
+            dist = _readonly(euclidean_matrix(self.locations))
+        if self.duration_matrix is not None:
+            dur = self.duration_matrix
+        else:
+            dur = _readonly(dist / self.speed)
+        object.__setattr__(self, "distances", dist)
+        object.__setattr__(self, "durations", dur)
+
+    # -- derived views ----------------------------------------------------------------------
+
+    @property
+    def num_nodes(self) -> int:
+        """N = D + C."""
+        return len(self.delivery)
+
+    @property
+    def num_customers(self) -> int:
+        """C."""
+        return self.num_nodes - self.num_depots
+
+    @property
+    def customers(self) -> range:
+        """Node indices of the customers."""
+        return range(self.num_depots, self.num_nodes)
+
+    @property
+    def has_pickups(self) -> bool:
+        return bool(np.any(self.pickup > 0))
+
+    @property
+    def has_time_windows(self) -> bool:
+        return bool(np.any(np.isfinite(self.tw_early) | np.isfinite(self.tw_late)))
+
+    @property
+    def backhaul_kind(self) -> Backhaul:
+        """``"none"`` without pickups, else the backhaul mode."""
+        return self.backhaul if self.has_pickups else "none"
+
+    @property
+    def variant(self) -> Variant:
+        """The variant, derived from the instance as FORMAT.md says."""
+        return Variant(
+            multi_depot=self.num_depots > 1,
+            open=bool(self.open),
+            backhaul=self.backhaul_kind,
+            distance_limit=self.max_distance is not None,
+            time_windows=self.has_time_windows,
+        )
+
+    def depot_start(self, depot: int) -> float:
+        """The time a route leaves ``depot``: its earliest, or 0 without a window."""
+        e = float(self.tw_early[depot])
+        return e if math.isfinite(e) else 0.0
+
+
+def _finite_number(x: object) -> bool:
+    return (
+        isinstance(x, int | float | np.integer | np.floating)
+        and not isinstance(x, bool)
+        and math.isfinite(float(x))  # type: ignore[arg-type]
+    )

@@ -1,0 +1,359 @@
+"""The only reader and writer of the FORMAT.md JSON (instances and solutions).
+
+`read_instance` also accepts VRPLIB (``.vrp``, ``.vrpb``, ``.vrpmpd``) and Solomon (``.txt``)
+files; those importers live in `vrp.formats`. Every error is an `InputError` whose message
+names the file and the field. Every file is written atomically (`atomic_write`): an
+interrupted run never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from vrp.errors import InputError
+from vrp.evaluate import Evaluation, evaluate
+from vrp.instance import Instance
+from vrp.solution import Route, Solution
+
+INSTANCE_FORMAT = "vrp-instance/1"
+SOLUTION_FORMAT = "vrp-solution/1"
+JSON_SUFFIXES = (".json",)
+
+
+# -- atomic files ---------------------------------------------------------------------------
+
+
+@contextmanager
+def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; on success move it over ``path`` in one step."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: str | os.PathLike[str], data: Any) -> None:
+    """Write ``data`` as JSON, atomically."""
+    with atomic_write(path) as fh:
+        json.dump(data, fh, indent=1, allow_nan=False)
+        fh.write("\n")
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise InputError("no such file", path=str(path)) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read file ({e.__class__.__name__})", path=str(path)) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})", path=str(path)) from None
+
+
+# -- field readers --------------------------------------------------------------------------
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _number(obj: dict[str, Any], key: str, where: str, default: float | None) -> float | None:
+    v = obj.get(key)
+    if v is None:
+        return default
+    if not _is_number(v):
+        raise InputError(f"must be a number, got {json.dumps(v)}", field=f"{where}.{key}")
+    if not math.isfinite(v):
+        raise InputError(f"must be a finite number, got {v}", field=f"{where}.{key}")
+    return float(v)
+
+
+def _required_number(obj: dict[str, Any], key: str, where: str) -> float:
+    if key not in obj or obj[key] is None:
+        raise InputError("missing required field", field=f"{where}.{key}")
+    value = _number(obj, key, where, None)
+    assert value is not None
+    return value
+
+
+def _pair(v: Any, field: str) -> tuple[float, float]:
+    if (
+        not isinstance(v, list)
+        or len(v) != 2
+        or not all(_is_number(x) for x in v)
+    ):
+        raise InputError(f"must be a list of two numbers, got {json.dumps(v)}", field=field)
+    if not all(math.isfinite(x) for x in v):
+        raise InputError(f"must be two finite numbers, got {v}", field=field)
+    return float(v[0]), float(v[1])
+
+
+def _matrix(v: Any, field: str, n: int) -> np.ndarray | None:
+    if v is None:
+        return None
+    if not isinstance(v, list) or not all(isinstance(row, list) for row in v):
+        raise InputError("must be a list of lists of numbers", field=field)
+    if len(v) != n or any(len(row) != n for row in v):
+        shape = f"{len(v)}x{'/'.join(sorted({str(len(r)) for r in v})) or 0}"
+        raise InputError(f"has shape {shape}, expected {n}x{n} (depots + customers)", field=field)
+    try:
+        m = np.array(v, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("must contain numbers only", field=field) from None
+    if any(isinstance(x, bool) or x is None for row in v for x in row):
+        raise InputError("must contain numbers only", field=field)
+    return m
+
+
+# -- instances ------------------------------------------------------------------------------
+
+
+def instance_from_dict(data: Any, default_name: str = "instance") -> Instance:
+    """Build an `Instance` from parsed FORMAT.md JSON, naming the field of any error."""
+    if not isinstance(data, dict):
+        raise InputError("the top level must be a JSON object")
+    fmt = data.get("format", INSTANCE_FORMAT)
+    if fmt != INSTANCE_FORMAT:
+        raise InputError(f"expected {INSTANCE_FORMAT!r}, got {json.dumps(fmt)}", field="format")
+    for key in ("depots", "customers"):
+        if key not in data:
+            raise InputError("missing required field", field=key)
+        if not isinstance(data[key], list) or not data[key]:
+            raise InputError("must be a non-empty list", field=key)
+    depots, customers = data["depots"], data["customers"]
+    nodes = [(f"depots[{i}]", d) for i, d in enumerate(depots)]
+    nodes += [(f"customers[{i}]", c) for i, c in enumerate(customers)]
+    n, num_depots = len(nodes), len(depots)
+    dist = _matrix(data.get("distance_matrix"), "distance_matrix", n)
+    dur = _matrix(data.get("duration_matrix"), "duration_matrix", n)
+
+    ids: list[str] = []
+    locs: list[tuple[float, float]] = []
+    cols = {k: np.zeros(n) for k in ("delivery", "pickup", "service_time")}
+    early, late = np.full(n, -np.inf), np.full(n, np.inf)
+    for k, (where, node) in enumerate(nodes):
+        if not isinstance(node, dict):
+            raise InputError("must be a JSON object", field=where)
+        is_depot = k < num_depots
+        default_id = f"D{k + 1}" if is_depot else str(k - num_depots + 1)
+        node_id = node.get("id", default_id)
+        if not isinstance(node_id, str | int) or isinstance(node_id, bool):
+            raise InputError(f"must be a string, got {json.dumps(node_id)}", field=f"{where}.id")
+        ids.append(str(node_id))
+        if node.get("location") is not None:
+            locs.append(_pair(node["location"], f"{where}.location"))
+        elif dist is None:
+            raise InputError("missing required field (no distance_matrix given)", field=f"{where}.location")
+        for key in cols:
+            value = _number(node, key, where, 0.0)
+            if is_depot and key in node and value:
+                raise InputError("must be 0 on a depot", field=f"{where}.{key}")
+            cols[key][k] = value or 0.0
+        if node.get("time_window") is not None:
+            early[k], late[k] = _pair(node["time_window"], f"{where}.time_window")
+
+    vehicles = data.get("vehicles")
+    if vehicles is None:
+        raise InputError("missing required field", field="vehicles")
+    if not isinstance(vehicles, dict):
+        raise InputError("must be a JSON object", field="vehicles")
+    capacity = _required_number(vehicles, "capacity", "vehicles")
+    count = vehicles.get("count")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
+        raise InputError(f"must be an integer or null, got {json.dumps(count)}", field="vehicles.count")
+    is_open = vehicles.get("open", False)
+    if not isinstance(is_open, bool):
+        raise InputError(f"must be true or false, got {json.dumps(is_open)}", field="vehicles.open")
+    backhaul = data.get("backhaul", "classic")
+    coordinates = data.get("coordinates", "euclidean")
+    name = data.get("name", default_name)
+    if not isinstance(name, str):
+        raise InputError(f"must be a string, got {json.dumps(name)}", field="name")
+    return Instance(
+        num_depots=num_depots,
+        locations=np.array(locs) if len(locs) == n else None,
+        delivery=cols["delivery"],
+        pickup=cols["pickup"],
+        service_time=cols["service_time"],
+        tw_early=early,
+        tw_late=late,
+        capacity=capacity,
+        vehicle_count=count,
+        max_distance=_number(vehicles, "max_distance", "vehicles", None),
+        open=is_open,
+        speed=_number(vehicles, "speed", "vehicles", 1.0) or 1.0,
+        backhaul=backhaul,
+        coordinates=coordinates,
+        distance_matrix=dist,
+        duration_matrix=dur,
+        ids=tuple(ids),
+        name=name,
+    )
+
+
+def _num(x: float) -> int | float:
+    x = float(x)
+    return int(x) if x.is_integer() and abs(x) < 2**53 else x
+
+
+def instance_to_dict(inst: Instance) -> dict[str, Any]:
+    """The FORMAT.md JSON of an instance (fields at their default are written too, for clarity)."""
+
+    def node(k: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": inst.ids[k]}
+        if inst.locations is not None:
+            out["location"] = [_num(v) for v in inst.locations[k]]
+        if k >= inst.num_depots:
+            out["delivery"] = _num(inst.delivery[k])
+            out["pickup"] = _num(inst.pickup[k])
+        e, late = inst.tw_early[k], inst.tw_late[k]
+        if math.isfinite(e) or math.isfinite(late):
+            lo = e if math.isfinite(e) else 0.0  # no earlier start than 0 is possible
+            if not math.isfinite(late):
+                raise InputError("a time window needs a finite latest time to be written", field=f"node {k}")
+            out["time_window"] = [_num(lo), _num(late)]
+        if k >= inst.num_depots and inst.service_time[k]:
+            out["service_time"] = _num(inst.service_time[k])
+        return out
+
+    D = inst.num_depots
+    return {
+        "format": INSTANCE_FORMAT,
+        "name": inst.name,
+        "coordinates": inst.coordinates,
+        "depots": [node(k) for k in range(D)],
+        "customers": [node(k) for k in range(D, inst.num_nodes)],
+        "vehicles": {
+            "capacity": _num(inst.capacity),
+            "count": inst.vehicle_count,
+            "max_distance": None if inst.max_distance is None else _num(inst.max_distance),
+            "open": bool(inst.open),
+            "speed": _num(inst.speed),
+        },
+        "backhaul": inst.backhaul,
+        "distance_matrix": _matrix_out(inst.distance_matrix),
+        "duration_matrix": _matrix_out(inst.duration_matrix),
+    }
+
+
+def _matrix_out(m: np.ndarray | None) -> list[list[int | float]] | None:
+    if m is None:
+        return None
+    if np.all(m == np.round(m)) and np.abs(m).max() < 2**53:
+        return m.astype(np.int64).tolist()
+    return m.tolist()
+
+
+def read_instance(path: str | os.PathLike[str]) -> Instance:
+    """Read an instance: FORMAT.md JSON, or VRPLIB / Solomon text (see `vrp.formats`)."""
+    p = Path(path)
+    if p.suffix.lower() not in JSON_SUFFIXES:
+        from vrp.formats import read_external
+
+        return read_external(p)
+    data = _load_json(p)
+    try:
+        return instance_from_dict(data, default_name=p.stem)
+    except InputError as e:
+        raise e.with_path(str(p)) from None
+
+
+def write_instance(inst: Instance, path: str | os.PathLike[str]) -> None:
+    """Write ``inst`` as FORMAT.md JSON, atomically."""
+    write_json(path, instance_to_dict(inst))
+
+
+# -- solutions ------------------------------------------------------------------------------
+
+
+def solution_from_dict(data: Any, inst: Instance | None = None) -> Solution:
+    """Routes from FORMAT.md solution JSON (only ``routes`` is read; the rest is derived)."""
+    if not isinstance(data, dict):
+        raise InputError("the top level must be a JSON object")
+    fmt = data.get("format", SOLUTION_FORMAT)
+    if fmt != SOLUTION_FORMAT:
+        raise InputError(f"expected {SOLUTION_FORMAT!r}, got {json.dumps(fmt)}", field="format")
+    routes = data.get("routes")
+    if not isinstance(routes, list):
+        raise InputError("missing required list", field="routes")
+    out = []
+    for i, r in enumerate(routes):
+        where = f"routes[{i}]"
+        if not isinstance(r, dict):
+            raise InputError("must be a JSON object", field=where)
+        depot = r.get("depot", 0)
+        if not isinstance(depot, int) or isinstance(depot, bool):
+            raise InputError(f"must be a node index, got {json.dumps(depot)}", field=f"{where}.depot")
+        cust = r.get("customers")
+        if not isinstance(cust, list) or not all(
+            isinstance(c, int) and not isinstance(c, bool) for c in cust
+        ):
+            raise InputError("must be a list of node indices", field=f"{where}.customers")
+        out.append(Route(depot, cust))
+    return Solution(out)
+
+
+def read_solution(path: str | os.PathLike[str]) -> Solution:
+    """Read the routes of a FORMAT.md solution file."""
+    p = Path(path)
+    data = _load_json(p)
+    try:
+        return solution_from_dict(data)
+    except InputError as e:
+        raise e.with_path(str(p)) from None
+
+
+def solution_to_dict(
+    inst: Instance,
+    sol: Solution,
+    *,
+    solver: str = "",
+    runtime_s: float | None = None,
+    evaluation: Evaluation | None = None,
+) -> dict[str, Any]:
+    """The FORMAT.md JSON of a solution; cost and feasibility are recomputed by `evaluate`."""
+    ev = evaluation if evaluation is not None else evaluate(inst, sol)
+    out: dict[str, Any] = {
+        "format": SOLUTION_FORMAT,
+        "instance": inst.name,
+        "solver": solver,
+        "cost": round(ev.cost, 6),
+        "feasible": ev.feasible,
+        "runtime_s": None if runtime_s is None else round(runtime_s, 3),
+        "routes": [{"depot": r.depot, "customers": list(r.customers)} for r in sol.routes],
+    }
+    if not ev.feasible:
+        out["violations"] = [
+            {"rule": v.rule, "route": v.route, "node": v.node, "message": v.message}
+            for v in ev.violations
+        ]
+    return out
+
+
+def write_solution(
+    inst: Instance,
+    sol: Solution,
+    path: str | os.PathLike[str],
+    **kwargs: Any,
+) -> None:
+    """Write a FORMAT.md solution file, atomically."""
+    write_json(path, solution_to_dict(inst, sol, **kwargs))
