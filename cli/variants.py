@@ -20,8 +20,10 @@ def variants() -> None:
             f"{'yes' if registry.get_solver(n).unsupported(v) is None else '-':<8}" for n in names
         )
         typer.echo(f"{v.name:<13} {v.flags:<16} {marks}")
-    typer.echo(f"\n{len(all_variants())} variants; flags: MD multi-depot, C capacity, O open, "
-               "B classic backhaul, M mixed backhaul, L distance limit, TW time windows.")
+    typer.echo(
+        f"\n{len(all_variants())} variants; flags: MD multi-depot, C capacity, O open, "
+        "B classic backhaul, M mixed backhaul, L distance limit, TW time windows."
+    )
 
 
 def register(app: typer.Typer) -> None:

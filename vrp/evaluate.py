@@ -87,7 +87,9 @@ def evaluate(instance: Instance, solution: Solution) -> Evaluation:
     for r, route in enumerate(solution.routes):
         if not 0 <= route.depot < D:
             violations.append(
-                Violation("depot", r, route.depot, f"{route.depot} is not a depot index (0..{D - 1})")
+                Violation(
+                    "depot", r, route.depot, f"{route.depot} is not a depot index (0..{D - 1})"
+                )
             )
             continue
         if not route.customers:

@@ -157,7 +157,9 @@ class Instance:
                 field="vehicles.max_distance",
             )
         if not _finite_number(self.speed) or self.speed <= 0:
-            raise InputError(f"must be a positive number, got {self.speed!r}", field="vehicles.speed")
+            raise InputError(
+                f"must be a positive number, got {self.speed!r}", field="vehicles.speed"
+            )
         if not isinstance(self.open, bool | np.bool_):
             raise InputError(f"must be true or false, got {self.open!r}", field="vehicles.open")
 
@@ -193,11 +195,13 @@ class Instance:
                 i = int(both[0])
                 raise InputError(
                     "a customer has both a delivery and a pickup, which classic backhaul forbids"
-                    " (use \"backhaul\": \"mixed\")",
+                    ' (use "backhaul": "mixed")',
                     field=node_field(D, i),
                 )
         early, late = self.tw_early, self.tw_late
-        bad = np.flatnonzero(np.isnan(early) | np.isnan(late) | (early == np.inf) | (late == -np.inf))
+        bad = np.flatnonzero(
+            np.isnan(early) | np.isnan(late) | (early == np.inf) | (late == -np.inf)
+        )
         if bad.size:
             raise InputError(
                 "must be two finite numbers",
@@ -216,7 +220,9 @@ class Instance:
         if loc is not None:
             loc = np.asarray(loc, dtype=float)
             if loc.shape != (n, 2):
-                raise InputError(f"locations have shape {loc.shape}, expected ({n}, 2)", field="location")
+                raise InputError(
+                    f"locations have shape {loc.shape}, expected ({n}, 2)", field="location"
+                )
             bad = np.flatnonzero(~np.isfinite(loc).all(axis=1))
             if bad.size:
                 raise InputError(
@@ -238,10 +244,12 @@ class Instance:
             m = np.asarray(m, dtype=float)
             if m.shape != (n, n):
                 raise InputError(f"has shape {m.shape}, expected ({n}, {n})", field=name)
-            bad = np.argwhere(~np.isfinite(m) | (m < 0))
-            if bad.size:
-                i, j = (int(v) for v in bad[0])
-                raise InputError(f"[{i}][{j}] must be a finite number >= 0, got {m[i, j]}", field=name)
+            cells = np.argwhere(~np.isfinite(m) | (m < 0))
+            if cells.size:
+                i, j = (int(v) for v in cells[0])
+                raise InputError(
+                    f"[{i}][{j}] must be a finite number >= 0, got {m[i, j]}", field=name
+                )
             object.__setattr__(self, name, _readonly(m))
         if self.distance_matrix is not None:
             dist = self.distance_matrix

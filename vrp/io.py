@@ -66,7 +66,9 @@ def _load_json(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
-        raise InputError(f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})", path=str(path)) from None
+        raise InputError(
+            f"not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})", path=str(path)
+        ) from None
 
 
 # -- field readers --------------------------------------------------------------------------
@@ -96,11 +98,7 @@ def _required_number(obj: dict[str, Any], key: str, where: str) -> float:
 
 
 def _pair(v: Any, field: str) -> tuple[float, float]:
-    if (
-        not isinstance(v, list)
-        or len(v) != 2
-        or not all(_is_number(x) for x in v)
-    ):
+    if not isinstance(v, list) or len(v) != 2 or not all(_is_number(x) for x in v):
         raise InputError(f"must be a list of two numbers, got {json.dumps(v)}", field=field)
     if not all(math.isfinite(x) for x in v):
         raise InputError(f"must be two finite numbers, got {v}", field=field)
@@ -162,7 +160,9 @@ def instance_from_dict(data: Any, default_name: str = "instance") -> Instance:
         if node.get("location") is not None:
             locs.append(_pair(node["location"], f"{where}.location"))
         elif dist is None:
-            raise InputError("missing required field (no distance_matrix given)", field=f"{where}.location")
+            raise InputError(
+                "missing required field (no distance_matrix given)", field=f"{where}.location"
+            )
         for key in cols:
             value = _number(node, key, where, 0.0)
             if is_depot and key in node and value:
@@ -179,7 +179,9 @@ def instance_from_dict(data: Any, default_name: str = "instance") -> Instance:
     capacity = _required_number(vehicles, "capacity", "vehicles")
     count = vehicles.get("count")
     if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
-        raise InputError(f"must be an integer or null, got {json.dumps(count)}", field="vehicles.count")
+        raise InputError(
+            f"must be an integer or null, got {json.dumps(count)}", field="vehicles.count"
+        )
     is_open = vehicles.get("open", False)
     if not isinstance(is_open, bool):
         raise InputError(f"must be true or false, got {json.dumps(is_open)}", field="vehicles.open")
@@ -200,7 +202,9 @@ def instance_from_dict(data: Any, default_name: str = "instance") -> Instance:
         vehicle_count=count,
         max_distance=_number(vehicles, "max_distance", "vehicles", None),
         open=is_open,
-        speed=_number(vehicles, "speed", "vehicles", 1.0) or 1.0,
+        speed=1.0
+        if vehicles.get("speed") is None
+        else _required_number(vehicles, "speed", "vehicles"),
         backhaul=backhaul,
         coordinates=coordinates,
         distance_matrix=dist,
@@ -229,7 +233,9 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
         if math.isfinite(e) or math.isfinite(late):
             lo = e if math.isfinite(e) else 0.0  # no earlier start than 0 is possible
             if not math.isfinite(late):
-                raise InputError("a time window needs a finite latest time to be written", field=f"node {k}")
+                raise InputError(
+                    "a time window needs a finite latest time to be written", field=f"node {k}"
+                )
             out["time_window"] = [_num(lo), _num(late)]
         if k >= inst.num_depots and inst.service_time[k]:
             out["service_time"] = _num(inst.service_time[k])
@@ -302,7 +308,9 @@ def solution_from_dict(data: Any, inst: Instance | None = None) -> Solution:
             raise InputError("must be a JSON object", field=where)
         depot = r.get("depot", 0)
         if not isinstance(depot, int) or isinstance(depot, bool):
-            raise InputError(f"must be a node index, got {json.dumps(depot)}", field=f"{where}.depot")
+            raise InputError(
+                f"must be a node index, got {json.dumps(depot)}", field=f"{where}.depot"
+            )
         cust = r.get("customers")
         if not isinstance(cust, list) or not all(
             isinstance(c, int) and not isinstance(c, bool) for c in cust

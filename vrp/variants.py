@@ -75,9 +75,12 @@ def parse_variant(name: str) -> Variant:
         return Variant(multi_depot=key == "mdcvrp")
     match = _NAME.match(key)
     if match is None or key in ("vrp", "mdvrp"):
-        raise InputError(f"unknown variant {name!r}; `vrp variants` lists the 48 names", field="variant")
+        raise InputError(
+            f"unknown variant {name!r}; `vrp variants` lists the 48 names", field="variant"
+        )
     md, o, b, lim, tw = match.groups()
-    backhaul: Backhaul = {None: "none", "b": "classic", "mb": "mixed"}[b]
+    backhauls: dict[str | None, Backhaul] = {None: "none", "b": "classic", "mb": "mixed"}
+    backhaul = backhauls[b]
     return Variant(
         multi_depot=md is not None,
         open=o is not None,
