@@ -35,10 +35,11 @@ app = typer.Typer(
 )
 
 # Command registration: one line per command module (each module defines `register(app)`).
-from cli import check, variants  # noqa: E402
+from cli import check, generate, variants  # noqa: E402
 
 variants.register(app)
 check.register(app)
+generate.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,75 @@
+"""`vrp generate --variant vrptw -n 100 --count 10 --seed 0 --out DIR`: random instances.
+
+Writes ``DIR/<name>.json`` (FORMAT.md) for each instance, atomically, and prints each path
+written on stdout. The distributions are RouteFinder's; see `vrp.generate`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vrp.errors import InputError
+from vrp.generate import generate_many
+from vrp.io import write_instance
+from vrp.variants import VARIANT_NAMES, Variant, parse_variant
+
+# The generator names its arguments; the user typed these options.
+_OPTION = {
+    "variant": "--variant",
+    "num_customers": "-n/--num-customers",
+    "count": "--count",
+    "seed": "--seed",
+}
+
+
+def _variants(spec: str) -> list[Variant]:
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    if not names:
+        raise InputError("give a variant name, a comma-separated list or 'all'", field="variant")
+    if [n.lower() for n in names] == ["all"]:
+        names = list(VARIANT_NAMES)
+    return [parse_variant(n) for n in names]
+
+
+def generate(
+    variant: Annotated[
+        str,
+        typer.Option(
+            "--variant",
+            help="Variant name (vrptw, ovrpbl, ...), a comma-separated list, or 'all' for the 48.",
+        ),
+    ],
+    num_customers: Annotated[
+        int, typer.Option("--num-customers", "-n", help="Customers per instance.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the files into.")],
+    count: Annotated[int, typer.Option("--count", help="Instances per variant.")] = 1,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Base seed; instance i is seeded from (seed, i).")
+    ] = 0,
+) -> None:
+    """Generate seeded random instances (RouteFinder distributions) as FORMAT.md JSON files."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} exists and is not a folder", field="--out")
+    written = 0
+    try:
+        # Every argument is checked by the first `generate_many`, before any file is written.
+        for v in _variants(variant):
+            for inst in generate_many(v, num_customers, count, seed):
+                path = out / f"{inst.name}.json"
+                write_instance(inst, path)
+                typer.echo(str(path))
+                written += 1
+    except InputError as e:
+        raise InputError(e.detail, field=_OPTION.get(e.field or "", e.field)) from None
+    typer.echo(
+        f"wrote {written} instance file(s) to {out}",
+        err=True,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("generate")(generate)
