@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_importing_the_cli_loads_no_heavy_library():
-    code = "import sys, cli.main; print(sorted(m for m in %r if m in sys.modules))" % (HEAVY,)
+    code = f"import sys, cli.main; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
