@@ -1,0 +1,408 @@
+"""Real roads: a real osrm-routed on 127.0.0.1 serving Monaco (prepared by scripts/setup-osrm).
+
+Road data: the Monaco extract shipped in the osrm-bindings sdist, (c) OpenStreetMap
+contributors, ODbL.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from vrp.errors import InputError
+from vrp.evaluate import evaluate
+from vrp.io import read_instance
+from vrp.solution import Solution
+
+pytestmark = pytest.mark.osrm
+
+try:
+    from vrp.osrm import executable, load_region
+
+    REGION = load_region("monaco")
+    executable("osrm-routed")
+except InputError as e:  # pragma: no cover - only without ./scripts/setup-osrm
+    pytest.skip(f"OSRM not set up ({e}); run ./scripts/setup-osrm", allow_module_level=True)
+
+from vrp.city import instance_from_csv, road_table, sample_city  # noqa: E402
+from vrp.matrix import OsrmClient, Table  # noqa: E402
+from vrp.osrm import (  # noqa: E402
+    _is_road,
+    free_port,
+    port_is_free,
+    prepare_region,
+    region_is_current,
+    sample_road_points,
+    serve,
+)
+
+# Points on Monaco's roads (as OSRM snaps them): by the casino, the port, Fontvieille,
+# Larvotto, the palace rock, Boulevard des Moulins.
+POINTS = [
+    [7.42749, 43.739176],
+    [7.421582, 43.735901],
+    [7.415455, 43.730244],
+    [7.432788, 43.746268],
+    [7.419777, 43.731421],
+    [7.424675, 43.74041],
+]
+PARIS = [2.3522, 48.8566]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with serve(REGION, max_table_size=200) as s:
+        yield s
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("VRP_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def road_points(n: int, seed: int) -> np.ndarray:
+    return sample_road_points(REGION, n, seed)
+
+
+def route(client: OsrmClient, a, b) -> tuple[float, float]:
+    osrm = client._osrm
+    ans = client._send(
+        osrm.RouteRequest(coordinates=[list(a), list(b)], overview=osrm.overview.false)
+    )
+    return ans["routes"][0]["distance"], ans["routes"][0]["duration"]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+# -- tables ---------------------------------------------------------------------------------
+
+
+def test_table_agrees_with_route_requests_between_the_same_points(server):
+    client = server.client(cache_key=None)
+    table = client.table(POINTS)
+    for i, j in [(0, 1), (1, 0), (2, 3), (3, 2), (4, 5)]:
+        d, t = route(client, table.snapped[i], table.snapped[j])
+        assert table.distances[i, j] == pytest.approx(d, abs=1.0)
+        assert table.durations[i, j] == pytest.approx(t, abs=1.0)
+    assert np.all(np.diag(table.distances) == 0)
+    assert np.all(table.snap_m < 1)
+
+
+def test_road_matrices_are_asymmetric(server):
+    table = server.client(cache_key=None).table(POINTS)
+    assert np.abs(table.distances - table.distances.T).max() > 100  # one-way streets
+    assert np.abs(table.durations - table.durations.T).max() > 10
+
+
+def test_a_table_in_small_blocks_equals_one_request(server):
+    pts = road_points(10, seed=1)
+    whole = server.client(cache_key=None)
+    blocks = server.client(cache_key=None, table_size=3)
+    a, b = whole.table(pts), blocks.table(pts)
+    assert whole.requests_sent == 1
+    assert blocks.requests_sent == 16  # 4 x 4 blocks of at most 3 x 3
+    np.testing.assert_array_equal(a.distances, b.distances)
+    np.testing.assert_array_equal(a.durations, b.durations)
+    np.testing.assert_array_equal(a.snapped, b.snapped)
+
+
+def test_a_server_with_a_smaller_table_limit_gets_smaller_blocks():
+    pts = road_points(12, seed=2)
+    with serve(REGION, max_table_size=5) as small:
+        client = small.client(cache_key=None, table_size=12)
+        table = client.table(pts)
+        assert client.table_size == 3  # 12 -> 6 (36 > 25 cells) -> 3
+    with serve(REGION) as big:
+        ref = big.client(cache_key=None).table(pts)
+    np.testing.assert_array_equal(table.distances, ref.distances)
+
+
+def test_a_second_identical_table_comes_from_the_disk_cache(server, tmp_path):
+    pts = road_points(8, seed=3)
+    first = server.client()
+    a = first.table(pts)
+    assert first.requests_sent == 1
+    assert len(list((tmp_path / "cache" / "osrm").glob("*.npz"))) == 1
+    again = server.client()
+    b = again.table(pts)
+    assert again.requests_sent == 0
+    np.testing.assert_array_equal(a.durations, b.durations)
+    other_region = OsrmClient(server.url, cache_key="another-region")
+    other_region.table(pts)
+    assert other_region.requests_sent == 1
+
+
+# -- the server -----------------------------------------------------------------------------
+
+
+def test_a_server_starts_on_loopback_and_stops_cleanly():
+    with serve(REGION) as s:
+        assert s.url.startswith("http://127.0.0.1:")
+        assert s.process.poll() is None
+        assert not port_is_free(s.port)
+        assert s.client(cache_key=None).table(POINTS[:2]).distances.shape == (2, 2)
+    assert s.process.poll() is not None
+    assert port_is_free(s.port)
+
+
+def test_a_busy_port_is_one_clear_error():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        with pytest.raises(InputError, match=f"port {port} on 127.0.0.1 is already in use"):
+            with serve(REGION, port=port):
+                pass
+
+
+def test_an_unreachable_server_is_one_clear_error(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(InputError, match="cannot reach the OSRM server at"):
+        OsrmClient(url, retries=2).table(POINTS)
+    pts = write_csv(tmp_path / "p.csv", ["lon", "lat"], POINTS)
+    result = CliRunner().invoke(
+        app, ["instance", "from-csv", str(pts), "--out", str(tmp_path / "i.json"), "--osrm", url]
+    )
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert "error: --osrm: cannot reach the OSRM server at " + url in result.output
+
+
+def test_an_unprepared_region_is_one_clear_error(tmp_path):
+    result = CliRunner().invoke(
+        app, ["instance", "sample-city", "--region", "atlantis", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("error: --region: region 'atlantis' is not prepared")
+    assert result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "use_server_url",
+    [
+        False,  # the region is known: its bounding box rejects the point before any request
+        True,  # only a URL: OSRM's snap distance rejects it
+    ],
+)
+def test_a_point_outside_the_region_is_one_clear_error(server, tmp_path, use_server_url):
+    pts = write_csv(tmp_path / "p.csv", ["lon", "lat"], [*POINTS[:3], PARIS])
+    args = ["instance", "from-csv", str(pts), "--out", str(tmp_path / "i.json")]
+    args += ["--osrm", server.url] if use_server_url else []
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert "line 5: (2.3522, 48.8566) is " in result.output
+    assert "outside" in result.output
+    assert not (tmp_path / "i.json").exists()
+
+
+def test_pairs_without_a_road_route_are_reported_by_point(tmp_path):
+    class NoRouteTo3:  # a stand-in server whose roads never reach the third point
+        def table(self, coords):
+            n = len(coords)
+            d = np.ones((n, n)) - np.eye(n)
+            d[:, 2] = np.nan
+            d[2, 2] = 0
+            return Table(d, d.copy(), np.asarray(coords, float), np.zeros(n))
+
+    pts = write_csv(
+        tmp_path / "p.csv", ["id", "lon", "lat"], [[f"p{k}", *p] for k, p in enumerate(POINTS)]
+    )
+    with pytest.raises(InputError) as e:
+        instance_from_csv(pts, NoRouteTo3())
+    msg = str(e.value)
+    assert msg.startswith(f"{pts}: no road route between some points: ")
+    assert "line 4 (id p2) cannot reach 0 and cannot be reached from 5 point(s)" in msg
+    assert "line 2 (id p0) cannot reach 1 and cannot be reached from 0 point(s)" in msg
+
+
+# -- instances ------------------------------------------------------------------------------
+
+
+def test_from_csv_writes_a_complete_asymmetric_instance(server, tmp_path):
+    header = ["id", "lon", "lat", "delivery", "tw_early", "tw_late", "service_time"]
+    rows = [["depot", *POINTS[0], "", 0, 28800, ""]]
+    rows += [[f"c{k}", *p, k, 3600 * k, 3600 * k + 7200, 300] for k, p in enumerate(POINTS[1:], 1)]
+    pts = write_csv(tmp_path / "p.csv", header, rows)
+    out = tmp_path / "inst.json"
+    result = CliRunner().invoke(
+        app,
+        ["instance", "from-csv", str(pts), "--out", str(out), "--capacity", "10",
+         "--osrm", server.url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["coordinates"] == "lonlat"
+    assert data["depots"][0]["id"] == "depot" and data["depots"][0]["location"] == POINTS[0]
+    assert [c["delivery"] for c in data["customers"]] == [1, 2, 3, 4, 5]
+    assert data["customers"][1]["time_window"] == [7200, 14400]
+    inst = read_instance(out)
+    assert inst.variant.name == "vrptw"
+    dist, dur = np.array(data["distance_matrix"]), np.array(data["duration_matrix"])
+    assert dist.shape == dur.shape == (6, 6)
+    assert np.isfinite(dist).all() and np.isfinite(dur).all()
+    assert np.abs(dist - dist.T).max() > 0
+    ref = server.client(cache_key=None).table(POINTS)
+    np.testing.assert_allclose(dist, ref.distances)
+    np.testing.assert_allclose(dur, ref.durations)
+
+
+def test_from_csv_without_demands_needs_no_capacity_but_with_demands_it_does(server, tmp_path):
+    plain = write_csv(tmp_path / "a.csv", ["lon", "lat"], POINTS)
+    inst = instance_from_csv(plain, server.client())
+    assert inst.num_depots == 1 and inst.num_customers == 5
+    demands = write_csv(tmp_path / "b.csv", ["lon", "lat", "demand"], [[*p, 1] for p in POINTS])
+    with pytest.raises(InputError, match="--capacity: the CSV has demands"):
+        instance_from_csv(demands, server.client())
+
+
+def test_sample_city_writes_complete_asymmetric_feasible_instances(server, tmp_path):
+    result = CliRunner().invoke(
+        app,
+        ["instance", "sample-city", "--region", "monaco", "-n", "20", "--variant", "vrptw",
+         "--count", "2", "--seed", "0", "--out", str(tmp_path), "--osrm", server.url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    files = sorted(tmp_path.glob("*.json"))
+    assert [f.name for f in files] == [
+        "monaco-vrptw-n20-s0-000.json",
+        "monaco-vrptw-n20-s0-001.json",
+    ]
+    client = server.client(cache_key=None)
+    for f in files:
+        inst = read_instance(f)
+        assert inst.variant.name == "vrptw" and inst.num_customers == 20
+        d, t = inst.distance_matrix, inst.duration_matrix
+        assert d is not None and t is not None and np.isfinite(d).all()
+        assert np.abs(d - d.T).max() > 0
+        # The matrices are OSRM's between the written (snapped) locations.
+        ref = client.table(inst.locations)
+        np.testing.assert_allclose(ref.distances, d, atol=1.0)
+        np.testing.assert_allclose(ref.durations, t, atol=1.0)
+        alone = Solution.from_lists([[c] for c in inst.customers])
+        assert evaluate(inst, alone).feasible
+    again = read_instance(files[0])
+    first = sample_city(server.client(), REGION, "vrptw", 20, count=1, seed=0)[0]
+    np.testing.assert_array_equal(first.distance_matrix, again.distance_matrix)
+
+
+@pytest.mark.parametrize("variant", ["cvrp", "mdovrpbltw", "vrpmbl"])
+def test_every_sampled_variant_can_serve_each_customer_alone(server, variant):
+    inst = sample_city(server.client(), REGION, variant, 12, count=1, seed=5)[0]
+    assert inst.variant.name == variant
+    alone = Solution.from_lists([[c] for c in inst.customers])
+    assert evaluate(inst, alone).feasible
+
+
+def test_a_solver_finds_a_feasible_solution_on_a_city_instance(server):
+    inst = sample_city(server.client(), REGION, "vrptw", 15, count=1, seed=7)[0]
+    if importlib.util.find_spec("vrp.solvers.pyvrp") is not None:
+        from vrp.solvers.base import run_solver
+        from vrp.solvers.registry import get_solver
+
+        result = run_solver(get_solver("pyvrp"), inst, time_limit=1.0)
+        assert result.feasible
+        assert (
+            result.cost <= evaluate(inst, Solution.from_lists([[c] for c in inst.customers])).cost
+        )
+    else:
+        assert evaluate(inst, Solution.from_lists([[c] for c in inst.customers])).feasible
+
+
+def test_road_points_are_reproducible_and_reach_one_another(server):
+    a, b = road_points(50, seed=11), road_points(50, seed=11)
+    np.testing.assert_array_equal(a, b)
+    lon0, lat0, lon1, lat1 = REGION.bbox
+    assert ((a[:, 0] >= lon0) & (a[:, 0] <= lon1) & (a[:, 1] >= lat0) & (a[:, 1] <= lat1)).all()
+    table = road_table(server.client(), REGION, 30, np.random.default_rng(0))
+    assert table.distances.shape == (30, 30) and not table.unreachable()
+    assert (table.snap_m <= 10).all()
+
+
+@pytest.mark.parametrize(
+    "tags, is_road",
+    [
+        ({"highway": "residential"}, True),
+        ({"highway": "primary", "oneway": "yes"}, True),
+        ({"highway": "motorway"}, False),  # RRNCO: no motorways
+        ({"highway": "primary", "tunnel": "yes"}, False),
+        ({"highway": "secondary", "bridge": "viaduct"}, False),
+        ({"highway": "residential", "bridge": "no"}, True),
+        ({"highway": "residential", "access": "private"}, False),
+        ({"highway": "footway"}, False),
+        ({"highway": "service"}, False),  # driveways and parking aisles
+    ],
+)
+def test_only_drivable_roads_off_motorways_tunnels_and_bridges_are_sampled(tags, is_road):
+    assert _is_road(tags) is is_road
+
+
+# -- prepare and maps -----------------------------------------------------------------------
+
+
+def test_prepare_builds_a_region_from_an_extract_and_skips_when_current(tmp_path, monkeypatch):
+    from vrp.osrm import bin_dir
+
+    monkeypatch.setenv("VRP_OSRM_BIN", str(bin_dir()))
+    monkeypatch.setenv("VRP_OSRM_HOME", str(tmp_path / "home"))
+    pbf = Path(REGION.meta["source"])
+    region = prepare_region(pbf, "mc")
+    assert region.path == tmp_path / "home" / "regions" / "mc"
+    assert region.meta["road_segments"] == REGION.meta["road_segments"]
+    assert region_is_current("mc", pbf)
+    result = CliRunner().invoke(app, ["osrm", "prepare", str(pbf), "--name", "mc", "--if-needed"])
+    assert result.exit_code == 0 and "up to date" in result.output
+    with serve("mc") as s:
+        assert s.client().table(POINTS[:3]).distances.shape == (3, 3)
+
+
+def test_prepare_names_a_missing_or_broken_extract(tmp_path, monkeypatch):
+    monkeypatch.setenv("VRP_OSRM_BIN", str(os.fspath(executable("osrm-routed").parent)))
+    monkeypatch.setenv("VRP_OSRM_HOME", str(tmp_path / "home"))
+    with pytest.raises(InputError, match="no such file"):
+        prepare_region(tmp_path / "nowhere.osm.pbf")
+    junk = tmp_path / "junk.osm.pbf"
+    junk.write_bytes(b"not a pbf")
+    with pytest.raises(InputError, match=r"junk.osm.pbf: osrm-extract failed"):
+        prepare_region(junk)
+    assert not (tmp_path / "home" / "regions" / "junk").exists()
+
+
+def test_route_map_draws_each_route_along_the_roads(server, tmp_path):
+    from vrp.maps import write_route_map
+
+    inst = sample_city(server.client(), REGION, "cvrp", 10, count=1, seed=3)[0]
+    cs = list(inst.customers)
+    sol = Solution.from_lists([cs[:5], cs[5:]])
+    out = tmp_path / "routes.html"
+    write_route_map(inst, sol, out, osrm_url=server.url)
+    html = out.read_text()
+    assert "openstreetmap.org/copyright" in html  # the attribution (JSON-escaped in the page)
+    assert "OpenStreetMap\\u003c/a\\u003e contributors (ODbL)" in html
+    assert html.count("L.polyline(") == 2
+    assert html.count("L.circleMarker(") == 10
+    assert "2 routes" in html
+
+
+def test_a_map_needs_lonlat_coordinates(tmp_path):
+    from vrp.generate import generate
+    from vrp.maps import write_route_map
+
+    inst = generate("cvrp", 5, seed=0)
+    with pytest.raises(InputError, match="lonlat"):
+        write_route_map(inst, Solution.from_lists([list(inst.customers)]), tmp_path / "m.html")
