@@ -35,11 +35,13 @@ app = typer.Typer(
 )
 
 # Command registration: one line per command module (each module defines `register(app)`).
-from cli import check, generate, variants  # noqa: E402
+from cli import check, generate, instance, osrm, variants  # noqa: E402
 
 variants.register(app)
 check.register(app)
 generate.register(app)
+osrm.register(app)
+instance.register(app)
 
 
 def main() -> None:
