@@ -63,8 +63,14 @@ def serve(
     ] = 1000,
 ) -> None:
     """Serve a region on 127.0.0.1 until Ctrl-C; prints the URL for --osrm."""
+    import signal
+
     from vrp.osrm import serve as serve_region
 
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops the server as cleanly as Ctrl-C
+
+    signal.signal(signal.SIGTERM, stop)
     with serve_region(region, port=port, max_table_size=max_table_size) as server:
         typer.echo(server.url)
         typer.echo(

@@ -132,6 +132,20 @@ def test_a_server_with_a_smaller_table_limit_gets_smaller_blocks():
     np.testing.assert_array_equal(table.distances, ref.distances)
 
 
+def test_a_lone_point_in_the_last_block_still_gets_its_road_position(server):
+    blocks = server.client(cache_key=None, table_size=5).table(POINTS)  # blocks of 5 and 1
+    whole = server.client(cache_key=None).table(POINTS)
+    np.testing.assert_array_equal(blocks.snapped, whole.snapped)
+    np.testing.assert_array_equal(blocks.durations, whole.durations)
+
+
+def test_a_null_in_an_osrm_table_becomes_nan_never_a_number():
+    from vrp.matrix import _array
+
+    got = _array({"durations": [[0, None], [12.5, 0]]}, "durations", 2, 2)
+    assert np.isnan(got[0, 1]) and got[1, 0] == 12.5
+
+
 def test_a_second_identical_table_comes_from_the_disk_cache(server, tmp_path):
     pts = road_points(8, seed=3)
     first = server.client()

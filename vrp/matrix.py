@@ -261,6 +261,4 @@ class _TooBig(Exception):
 def _array(ans: dict[str, Any], key: str, rows: int, cols: int) -> np.ndarray:
     if key not in ans:
         raise SolverError(f"OSRM answered a table without {key!r}")
-    data = [[np.nan if v is None else float(v) for v in row] for row in ans[key]]
-    a = np.array(data, dtype=float).reshape(rows, cols)
-    return a
+    return np.array(ans[key], dtype=float).reshape(rows, cols)  # null (no route) -> NaN

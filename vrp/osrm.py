@@ -24,8 +24,10 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -357,7 +359,7 @@ def serve(
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            cwd=reg.path, start_new_session=True,
+            cwd=reg.path, start_new_session=True, preexec_fn=_die_with_parent,
         )  # fmt: skip
     server = Server(reg, port, proc, log_path, max_table_size)
     try:
@@ -365,6 +367,17 @@ def serve(
         yield server
     finally:
         server.stop()
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the parent dies, so no server outlives its owner."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PDEATHSIG
+        except OSError:
+            pass
 
 
 def _wait_ready(server: Server, timeout: float) -> None:
