@@ -35,13 +35,14 @@ app = typer.Typer(
 )
 
 # Command registration: one line per command module (each module defines `register(app)`).
-from cli import check, generate, instance, osrm, variants  # noqa: E402
+from cli import check, convert, generate, instance, osrm, variants  # noqa: E402
 
 variants.register(app)
 check.register(app)
 generate.register(app)
 osrm.register(app)
 instance.register(app)
+convert.register(app)
 
 
 def main() -> None:

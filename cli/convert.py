@@ -1,0 +1,82 @@
+"""`vrp convert FILE --out inst.json [--solution FILE.sol --solution-out sol.json]`.
+
+Turns a public benchmark file (VRPLIB ``.vrp``, LKH-3 ``.vrpb``/``.vrpmpd``, Solomon ``.txt``)
+into FORMAT.md JSON with the distance convention of its best-known costs (see `vrp.formats`),
+and optionally a ``.sol`` file into a FORMAT.md solution whose cost `evaluate` recomputes.
+Paths written go to stdout; the solution's cost check goes to stderr.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vrp.errors import InputError
+from vrp.evaluate import evaluate
+from vrp.formats import read_external, read_external_solution
+from vrp.io import write_instance, write_solution
+
+# Two costs that differ by no more than this are the same published figure (2 decimals).
+COST_TOLERANCE = 0.01
+
+
+class SolomonDistances(StrEnum):
+    truncated = "truncated"
+    exact = "exact"
+
+
+def convert(
+    file: Annotated[
+        Path,
+        typer.Argument(help="Benchmark instance: .vrp (VRPLIB/TSPLIB), .vrpb, .vrpmpd, .txt."),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Instance JSON to write.")],
+    solomon_distances: Annotated[
+        SolomonDistances,
+        typer.Option(
+            "--solomon-distances",
+            help="Solomon files only: 'truncated' (floor(10d)/10, the distance-only BKS) or "
+            "'exact' (unrounded, the hierarchical BKS).",
+        ),
+    ] = SolomonDistances.truncated,
+    solution: Annotated[
+        Path | None,
+        typer.Option("--solution", help="A benchmark .sol file for FILE to convert too."),
+    ] = None,
+    solution_out: Annotated[
+        Path | None, typer.Option("--solution-out", help="Solution JSON to write.")
+    ] = None,
+) -> None:
+    """Convert a benchmark instance (and a .sol solution) to FORMAT.md JSON."""
+    if (solution is None) != (solution_out is None):
+        missing = "--solution-out" if solution_out is None else "--solution"
+        raise InputError("--solution and --solution-out go together", field=missing)
+    inst = read_external(file, solomon_distances=solomon_distances.value)
+    external = read_external_solution(solution) if solution is not None else None
+    write_instance(inst, out)
+    typer.echo(str(out))
+    if solution is None or solution_out is None or external is None:
+        return
+    ev = evaluate(inst, external.solution)
+    write_solution(inst, external.solution, solution_out, solver="published", evaluation=ev)
+    typer.echo(str(solution_out))
+    stated = "" if external.cost is None else f" (the file states {external.cost:g})"
+    typer.echo(
+        f"{solution.name}: {len(external.solution)} routes, cost {ev.cost:.6g}{stated}, "
+        f"feasible: {'yes' if ev.feasible else 'no'}",
+        err=True,
+    )
+    if not ev.feasible:
+        typer.echo(f"warning: {ev.violations[0]}", err=True)
+    if external.cost is not None and abs(ev.cost - external.cost) > COST_TOLERANCE:
+        typer.echo(
+            "warning: the recomputed cost differs from the file's; check the distance convention",
+            err=True,
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("convert")(convert)

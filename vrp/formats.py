@@ -1,0 +1,401 @@
+"""Import of public benchmark files, each with the distance convention of its best-known costs.
+
+`read_external` reads VRPLIB/TSPLIB (``.vrp``), LKH-3 VRPB (``.vrpb``) and VRPMPD
+(``.vrpmpd``), and Solomon (``.txt``) instances; the format is told by the content.
+`read_external_solution` reads the ``Route #i: ...`` / ``Cost ...`` solution files.
+The `vrplib` package parses the text; this module fixes what it gets wrong for our use.
+
+Distance conventions, stored so that `evaluate` reproduces the published costs:
+
+- ``EUC_2D`` (X, Augerat, X-based VRPB): each arc rounded to the nearest integer,
+  ``floor(d + 0.5)`` as TSPLIB defines it, stored as an explicit ``distance_matrix``
+  (vrplib returns the unrounded distances).
+- ``EUC_2D`` files named ``CMT<k>`` (the CMT set as distributed with HGS-CVRP) and
+  ``EXACT_2D`` (LKH-3 ``.vrpb``/``.vrpmpd``): unrounded Euclidean from the coordinates; no
+  matrix. (vrplib returns ``round(1000 d)`` for ``EXACT_2D``, LKH-3's internal scaling.)
+- ``CEIL_2D``: each arc rounded up. ``EXPLICIT``: the matrix in the file (Toth-Vigo VRPB).
+- Solomon: by default the distance-only convention of CVRPLIB and the exact methods, every
+  travel distance and travel time truncated to one decimal, ``floor(10 d) / 10``, as explicit
+  distance and duration matrices; ``solomon_distances="exact"`` keeps unrounded Euclidean
+  distances (the hierarchical SINTEF convention).
+
+Route length limits. A VRPLIB ``DISTANCE`` bounds a route's travel distance *plus* the
+service times of its customers (CMT6-10, 13, 14 with ``SERVICE_TIME``; the Salhi-Nagy
+``.vrpmpd`` files). FORMAT.md's ``max_distance`` counts distance only, so the limit is
+expressed exactly as a route duration limit instead: speed 1 (travel time = distance), the
+customers' service times, no customer windows, and the depot window ``[0, DISTANCE]``; being
+back at the depot by ``DISTANCE`` is then ``distance + service times <= DISTANCE``. Such
+instances therefore read as a ``...tw`` variant (CMT6 is ``vrptw``, CMT06H is ``vrpmbtw``),
+and the same holds for a file with ``DISTANCE`` but no service time.
+
+Fleet: ``VEHICLES`` (LKH-3 files) and Solomon's ``VEHICLE NUMBER`` become
+``vehicles.count``; without them the fleet is unlimited (the ``k`` in an X or Augerat name
+is a lower bound, not a limit). Backhauls: ``VRPB`` files are ``classic``, ``VRPMPD`` files
+``mixed``.
+
+Node numbering: VRPLIB node ``k`` (1-based, depot first) is our node ``k - 1``; Solomon
+customer ``k`` is node ``k``. The customers keep the default ids ``"1".."C"``, so customer
+id ``k`` is node ``k``, as in the ``.sol`` files. Single-depot files only.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from vrp.errors import InputError
+from vrp.instance import Instance
+from vrp.solution import Solution
+
+SolomonDistances = Literal["truncated", "exact"]
+SOLOMON_DISTANCES: tuple[SolomonDistances, ...] = ("truncated", "exact")
+EXTERNAL_SUFFIXES = (".vrp", ".vrpb", ".vrpmpd", ".txt")
+
+# CMT files (HGS-CVRP's copies) say EUC_2D, but their best-known costs are unrounded.
+_UNROUNDED_EUC_2D = re.compile(r"CMT\d+", re.IGNORECASE)
+_SECTION = re.compile(r"^\s*([A-Z_]+_SECTION)\s*:?\s*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class ExternalSolution:
+    """A benchmark solution file: its routes and the cost it states (None without a Cost line)."""
+
+    solution: Solution
+    cost: float | None
+
+
+# -- public entry points --------------------------------------------------------------------
+
+
+def read_external(
+    path: str | os.PathLike[str], *, solomon_distances: SolomonDistances = "truncated"
+) -> Instance:
+    """Read a VRPLIB, LKH-3 (``.vrpb``/``.vrpmpd``) or Solomon instance; see the module doc.
+
+    Raises:
+        InputError: the file is missing, unreadable, of no known format, or inconsistent;
+            the message names the file.
+    """
+    p = Path(path)
+    if solomon_distances not in SOLOMON_DISTANCES:
+        raise InputError(
+            f"unknown value {solomon_distances!r}; expected 'truncated' or 'exact'",
+            field="solomon_distances",
+        )
+    text = _read_text(p)
+    try:
+        if _is_solomon(text):
+            return _from_solomon(text, p.stem, solomon_distances)
+        if re.search(r"^\s*DIMENSION\s*:", text, re.MULTILINE):
+            return _from_vrplib(text, p.stem)
+        raise InputError("not a VRPLIB/TSPLIB, LKH-3 (.vrpb, .vrpmpd) or Solomon instance file")
+    except InputError as e:
+        raise e.with_path(str(p)) from None
+
+
+def read_external_solution(path: str | os.PathLike[str]) -> ExternalSolution:
+    """Read a ``.sol`` file: ``Route #i: c1 c2 ...`` lines (customer indices, depot 0 not
+    listed) and an optional ``Cost X`` / ``Cost: X`` line. Routes start at depot node 0 and
+    customer ``k`` is node ``k`` (single-depot instances)."""
+    p = Path(path)
+    routes: list[list[int]] = []
+    cost: float | None = None
+    for lineno, line in enumerate(_read_text(p).splitlines(), start=1):
+        s = line.strip()
+        route = re.match(r"route\s*#?\s*\d+\s*:(.*)$", s, re.IGNORECASE)
+        if route:
+            try:
+                customers = [int(tok) for tok in route.group(1).split()]
+            except ValueError:
+                raise InputError(
+                    "a route must list integer customer indices",
+                    field=f"line {lineno}",
+                    path=str(p),
+                ) from None
+            if any(c < 1 for c in customers):
+                raise InputError(
+                    "customer indices start at 1 (the depot, 0, is not listed)",
+                    field=f"line {lineno}",
+                    path=str(p),
+                )
+            if customers:  # an empty route is an unused vehicle
+                routes.append(customers)
+        elif s.lower().startswith("cost"):
+            try:
+                cost = float(s[4:].strip(" :\t"))
+            except ValueError:
+                raise InputError(
+                    f"cannot read the cost {s[4:].strip(' :')!r}",
+                    field=f"line {lineno}",
+                    path=str(p),
+                ) from None
+    if not routes:
+        raise InputError("no 'Route #i: ...' lines: not a solution file", path=str(p))
+    return ExternalSolution(Solution.from_lists(routes), cost)
+
+
+# -- distance conventions -------------------------------------------------------------------
+
+
+def _pairwise(locations: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances ``[N, 2] -> [N, N]``, without a ``[N, N, 2]`` temporary."""
+    x, y = locations[:, 0], locations[:, 1]
+    dx = x[:, None] - x[None, :]
+    dy = y[:, None] - y[None, :]
+    return dx * dx + dy * dy
+
+
+def nint_matrix(locations: np.ndarray) -> np.ndarray:
+    """TSPLIB ``EUC_2D``: ``nint(d) = floor(d + 0.5)`` per arc."""
+    return np.floor(np.sqrt(_pairwise(locations)) + 0.5)
+
+
+def truncated_matrix(locations: np.ndarray) -> np.ndarray:
+    """Solomon distance-only convention: ``floor(10 d) / 10`` per arc.
+
+    Computed as ``floor(sqrt(100 d^2)) / 10`` so that integer coordinates at a whole or
+    one-decimal distance are not pushed below it by rounding in ``10 * sqrt(d^2)``.
+    """
+    return np.floor(np.sqrt(100.0 * _pairwise(locations))) / 10.0
+
+
+# -- VRPLIB / LKH-3 -------------------------------------------------------------------------
+
+
+def _from_vrplib(text: str, name: str) -> Instance:
+    from vrplib.parse import parse_vrplib
+
+    try:
+        data = parse_vrplib(text, compute_edge_weights=False)
+    except (ValueError, RuntimeError, IndexError, KeyError, TypeError) as e:
+        raise InputError(f"cannot parse as VRPLIB: {_one_line(e)}") from None
+    n = _positive_int(data, "dimension")
+    capacity = _number(data, "capacity")
+    kind = str(data.get("type", "CVRP")).upper()
+
+    depots = np.atleast_1d(np.asarray(data.get("depot", [0]))).astype(int)
+    if depots.tolist() != [0]:
+        raise InputError(
+            f"only one depot, node 1, is supported (got nodes {(depots + 1).tolist()})",
+            field="DEPOT_SECTION",
+        )
+
+    coords = data.get("node_coord")
+    locations = None
+    if coords is not None:
+        locations = _array(coords, (n, 2), "NODE_COORD_SECTION")
+    distance_matrix = _vrplib_distances(data, n, name, locations)
+
+    delivery, pickup = np.zeros(n), np.zeros(n)
+    service = np.zeros(n)
+    early, late = np.full(n, -np.inf), np.full(n, np.inf)
+    backhaul: Literal["classic", "mixed"] = "classic"
+    if kind == "VRPMPD" or "pickup_and_delivery" in data:
+        backhaul = "mixed"
+        # LKH-3: id, demand (unused), earliest, latest, service time, pickup, delivery.
+        pd = _array(data.get("pickup_and_delivery"), (n, 6), "PICKUP_AND_DELIVERY_SECTION")
+        service, pickup, delivery = pd[:, 3].copy(), pd[:, 4].copy(), pd[:, 5].copy()
+        windows = pd[:, 1:3]
+        # The Salhi-Nagy files give every node the depot's window [0, 10^7]: no constraint.
+        if np.any(windows[1:, 0] > windows[0, 0]) or np.any(windows[1:, 1] < windows[0, 1]):
+            early[:], late[:] = windows[:, 0], windows[:, 1]
+    else:
+        if "demand" in data:
+            delivery = _array(data["demand"], (n,), "DEMAND_SECTION").copy()
+        if "backhaul" in data:
+            delivery, pickup = _backhauls(text, data["backhaul"], delivery, n)
+        if "time_window" in data:
+            windows = _array(data["time_window"], (n, 2), "TIME_WINDOW_SECTION")
+            early[:], late[:] = windows[:, 0], windows[:, 1]
+        if "service_time" in data:
+            st = data["service_time"]
+            service = (
+                np.full(n, float(st))
+                if np.ndim(st) == 0
+                else _array(st, (n,), "SERVICE_TIME_SECTION").copy()
+            )
+    service[0] = 0.0  # the depot row of a section may carry the common service time
+
+    if "distance" in data:
+        limit = _number(data, "distance")
+        if np.isfinite(early[1:]).any() or np.isfinite(late[1:]).any():
+            raise InputError(
+                "a route length limit together with customer time windows is not supported",
+                field="DISTANCE",
+            )
+        early[0] = 0.0
+        late[0] = min(late[0], limit)
+
+    vehicles = data.get("vehicles")
+    return Instance(
+        num_depots=1,
+        locations=locations,
+        delivery=delivery,
+        pickup=pickup,
+        service_time=service,
+        tw_early=early,
+        tw_late=late,
+        capacity=capacity,
+        vehicle_count=None if vehicles is None else _positive_int(data, "vehicles"),
+        backhaul=backhaul,
+        distance_matrix=distance_matrix,
+        name=name,
+    )
+
+
+def _vrplib_distances(
+    data: dict[str, Any], n: int, name: str, locations: np.ndarray | None
+) -> np.ndarray | None:
+    """The explicit matrix of the file's convention, or None for unrounded Euclidean."""
+    kind = str(data.get("edge_weight_type", "")).upper()
+    if kind == "EXPLICIT":
+        if "edge_weight" not in data:
+            raise InputError("EDGE_WEIGHT_TYPE is EXPLICIT but there is no EDGE_WEIGHT_SECTION")
+        return _array(data["edge_weight"], (n, n), "EDGE_WEIGHT_SECTION")
+    if kind not in ("EUC_2D", "EXACT_2D", "CEIL_2D"):
+        raise InputError(
+            f"{kind or 'missing'}; supported: EUC_2D, EXACT_2D, CEIL_2D, EXPLICIT",
+            field="EDGE_WEIGHT_TYPE",
+        )
+    if locations is None:
+        raise InputError(f"{kind} needs node coordinates", field="NODE_COORD_SECTION")
+    if kind == "EXACT_2D" or _UNROUNDED_EUC_2D.fullmatch(str(data.get("name", name))):
+        return None
+    if kind == "CEIL_2D":
+        return np.ceil(np.sqrt(_pairwise(locations)))
+    return nint_matrix(locations)
+
+
+def _backhauls(text: str, parsed: Any, demand: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Delivery and pickup per node from the two BACKHAUL_SECTION dialects.
+
+    LKH-3 lists backhaul node ids ending with -1; their DEMAND is a pickup. vrplib reads that
+    list as rows with an index column, dropping ids, so it is read from the text here.
+    PyVRP's dialect gives a pickup amount per node, which vrplib reads correctly.
+    """
+    tokens = _section_tokens(text, "BACKHAUL_SECTION")
+    if tokens and tokens[-1] == "-1":
+        try:
+            ids = np.array([int(t) for t in tokens[:-1]], dtype=int)
+        except ValueError:
+            raise InputError("node ids must be integers", field="BACKHAUL_SECTION") from None
+        if ids.size and (ids.min() < 2 or ids.max() > n):
+            raise InputError(f"node ids must be in 2..{n}", field="BACKHAUL_SECTION")
+        pickup = np.zeros(n)
+        pickup[ids - 1] = demand[ids - 1]
+        delivery = demand.copy()
+        delivery[ids - 1] = 0.0
+        return delivery, pickup
+    return demand, _array(parsed, (n,), "BACKHAUL_SECTION").copy()
+
+
+def _section_tokens(text: str, section: str) -> list[str]:
+    """The whitespace-separated tokens of one section of a VRPLIB text."""
+    starts = list(_SECTION.finditer(text))
+    for i, m in enumerate(starts):
+        if m.group(1) == section:
+            end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+            body = text[m.end() : end]
+            eof = re.search(r"^\s*EOF\s*$", body, re.MULTILINE)
+            return (body[: eof.start()] if eof else body).split()
+    return []
+
+
+# -- Solomon --------------------------------------------------------------------------------
+
+
+def _is_solomon(text: str) -> bool:
+    lines = [s for line in text.splitlines()[:8] if (s := line.strip())]
+    return len(lines) >= 3 and lines[1].upper().startswith("VEHICLE") and "CAPACITY" in lines[2]
+
+
+def _from_solomon(text: str, name: str, convention: SolomonDistances) -> Instance:
+    from vrplib.parse import parse_solomon
+
+    try:
+        data = parse_solomon(text, compute_edge_weights=False)
+        # vrplib's genfromtxt turns a non-number into -1 silently: check the table here.
+        rows = [line.split() for line in text.splitlines() if line.strip()][6:]
+        for k, row in enumerate(rows):
+            if len(row) != 7 or not all(_is_number(t) for t in row) or float(row[0]) != k:
+                raise ValueError(f"customer row {k} is not 'CUST NO. X Y DEMAND READY DUE SERVICE'")
+        locations = np.asarray(data["node_coord"], dtype=float)
+    except (ValueError, RuntimeError, IndexError, KeyError, TypeError) as e:
+        raise InputError(f"cannot parse as a Solomon instance: {_one_line(e)}") from None
+    n = len(locations)
+    windows = np.asarray(data["time_window"], dtype=float)
+    service = np.asarray(data["service_time"], dtype=float)
+    # The depot's due date is the end of the horizon; it has no service time.
+    truncated = truncated_matrix(locations) if convention == "truncated" else None
+    return Instance(
+        num_depots=1,
+        locations=locations,
+        delivery=np.asarray(data["demand"], dtype=float),
+        pickup=np.zeros(n),
+        service_time=service,
+        tw_early=windows[:, 0],
+        tw_late=windows[:, 1],
+        capacity=float(data["capacity"]),
+        vehicle_count=int(data["vehicles"]),
+        distance_matrix=truncated,
+        duration_matrix=truncated,
+        name=name,
+    )
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _read_text(p: Path) -> str:
+    try:
+        return p.read_text()
+    except FileNotFoundError:
+        raise InputError("no such file", path=str(p)) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read file ({e.__class__.__name__})", path=str(p)) from None
+
+
+def _is_number(token: str) -> bool:
+    try:
+        return math.isfinite(float(token))
+    except ValueError:
+        return False
+
+
+def _one_line(e: BaseException) -> str:
+    msg = " ".join(str(e).split()) or e.__class__.__name__
+    return msg[:200]
+
+
+def _number(data: dict[str, Any], key: str) -> float:
+    v = data.get(key)
+    if v is None:
+        raise InputError("missing required field", field=key.upper())
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
+        raise InputError(f"must be a positive number, got {v!r}", field=key.upper())
+    return float(v)
+
+
+def _positive_int(data: dict[str, Any], key: str) -> int:
+    v = _number(data, key)
+    if not v.is_integer():
+        raise InputError(f"must be a positive integer, got {v:g}", field=key.upper())
+    return int(v)
+
+
+def _array(value: Any, shape: tuple[int, ...], section: str) -> np.ndarray:
+    if value is None:
+        raise InputError("missing section", field=section)
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("rows of unequal length or non-numeric values", field=section) from None
+    if arr.shape != shape:
+        raise InputError(f"has shape {arr.shape}, expected {shape} (DIMENSION)", field=section)
+    return arr
