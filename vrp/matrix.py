@@ -8,6 +8,8 @@ what a matrix needs:
   block by block, ``table_size`` sources against ``table_size`` destinations; a server that
   answers ``TooBig`` makes the blocks smaller;
 - **retries**: connection failures and 5xx answers are retried with backoff;
+- **OSRM's round-off**: a value of at most `NEGATIVE_SLACK` below 0 (OSRM's answer for two
+  points under a metre apart on one edge) is written as 0; any larger negative is an error;
 - **a disk cache** (``.cache/osrm/`` or ``$VRP_CACHE_DIR/osrm/``), keyed by the coordinates
   (rounded to 1e-6 degrees, OSRM's precision) and the region, written atomically.
 
@@ -30,8 +32,9 @@ import numpy as np
 from vrp.errors import InputError, SolverError
 from vrp.io import atomic_write
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 OSRM_DEFAULT_TABLE_SIZE = 100  # osrm-routed's own default --max-table-size
+NEGATIVE_SLACK = 5.0  # metres or seconds of OSRM's edge-offset round-off set to 0 (see below)
 MAX_VIAROUTE = 400  # waypoints per route request, under osrm-routed's default of 500
 
 
@@ -182,6 +185,13 @@ class OsrmClient:
                 if i0 == j0:
                     for k, wp in zip(rows, ans["sources"], strict=True):
                         snapped[k], snap_m[k] = wp["location"], wp["distance"]
+        for m in (dist, dur):
+            # OSRM gives -0.x between points under a metre apart on one road edge (its
+            # offsets along the edge cancel unevenly): that is 0, not a way to gain distance.
+            neg = m < 0
+            if np.any(m[neg] < -NEGATIVE_SLACK):
+                raise SolverError(f"OSRM at {self.url} answered a negative value {m[neg].min()}")
+            m[neg] = 0.0
         return Table(dist, dur, snapped, snap_m)
 
     def _cache_path(self, coords: np.ndarray) -> Path | None:
