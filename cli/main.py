@@ -35,14 +35,17 @@ app = typer.Typer(
 )
 
 # Command registration: one line per command module (each module defines `register(app)`).
-from cli import check, convert, generate, instance, osrm, variants  # noqa: E402
+from cli import benchmark, check, convert, generate, instance, osrm, solve, train, variants  # noqa: E402
 
 variants.register(app)
+solve.register(app)
 check.register(app)
 generate.register(app)
 osrm.register(app)
 instance.register(app)
 convert.register(app)
+train.register(app)
+benchmark.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,266 @@
+"""`vrp benchmark INPUT... --solvers pyvrp,ortools --time-limit S --out results/`: compare solvers.
+
+Every (instance, solver, seed, time limit) runs in a worker process and is scored by
+`evaluate()`; records land in ``OUT/runs.jsonl`` as runs finish, so re-running the same
+command continues an interrupted benchmark. Writes ``runs.csv``/``runs.json`` (per run, with
+the gap), ``summary.md``/``summary.json`` (per solver × variant) and ``plot.png``; prints the
+summary table on stdout and progress on stderr. See `vrp.benchmark` and
+`vrp.benchmark_report` for the rules.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vrp import benchmark as bm
+from vrp import benchmark_report as rep
+from vrp.errors import InputError
+from vrp.io import write_json
+
+# The packages behind each engine, for the versions every summary states.
+_PACKAGES = {
+    "pyvrp": ["pyvrp"],
+    "ortools": ["ortools"],
+    "hgs": ["hygese"],
+    "auto": ["pyvrp", "ortools", "hygese"],
+    "neural": ["torch", "rl4co"],
+}
+
+
+def _clock(seconds: float) -> str:
+    s = int(max(0.0, seconds))
+    return (
+        f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    )
+
+
+class _Progress:
+    """A progress line with an estimate of the time left, on stderr."""
+
+    def __init__(self, runs: list[bm.Run], workers: int):
+        self.total = len(runs)
+        self.left = {r.key: r.time_limit for r in runs}
+        self.workers = workers
+        self.done = 0
+        self.t0 = time.perf_counter()
+        self.ratios: list[float] = []  # elapsed / time limit of finished runs
+        self.tty = sys.stderr.isatty()
+        self.last = ""
+        self.active: list[bm.Run] = []
+
+    def finished(self, rec: dict[str, Any]) -> None:
+        self.done += 1
+        self.left.pop(rec["key"], None)
+        if rec["status"] != "unsupported":
+            self.ratios.append(rec["elapsed_s"] / rec["time_limit"])
+        cost = "" if rec["cost"] is None else f" {rec['cost']:.6g}"
+        self.last = f"{rec['instance']} {rec['solver']} s{rec['seed']}: {rec['status']}{cost}"
+        self.show(final_line=not self.tty)
+
+    def tick(self, active: list[bm.Run]) -> None:
+        self.active = active
+        if self.tty:
+            self.show()
+
+    def eta(self) -> float:
+        ratio = sorted(self.ratios)[len(self.ratios) // 2] if self.ratios else 1.2
+        work = sum(self.left.values())  # the running runs are still in `left`
+        return ratio * work / self.workers
+
+    def show(self, final_line: bool = False) -> None:
+        pct = 100 * self.done / max(1, self.total)
+        elapsed = time.perf_counter() - self.t0
+        text = (
+            f"[{self.done}/{self.total} {pct:3.0f}%] {_clock(elapsed)} elapsed, "
+            f"ETA {_clock(self.eta())} | {self.last}"
+        )
+        if final_line:
+            typer.echo(text, err=True)
+        else:
+            typer.echo("\r" + text[:150].ljust(150), err=True, nl=False)
+
+    def close(self) -> None:
+        if self.tty:
+            typer.echo("", err=True)
+
+
+def _floats(spec: str, option: str) -> list[float]:
+    try:
+        values = [float(x) for x in spec.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(
+            f"expected numbers separated by commas, got {spec!r}", field=option
+        ) from None
+    if not values or any(not v > 0 for v in values):
+        raise InputError(f"expected positive numbers, got {spec!r}", field=option)
+    return values
+
+
+def _solvers(spec: str) -> list[str]:
+    from vrp.solvers.registry import get_solver
+
+    names = list(dict.fromkeys(s.strip() for s in spec.split(",") if s.strip()))
+    if not names:
+        raise InputError("give at least one solver", field="--solvers")
+    for name in names:
+        get_solver(name)  # an unknown name is an InputError listing the known ones
+    return names
+
+
+def _versions(solvers: list[str]) -> dict[str, str]:
+    out = {}
+    for pkg in dict.fromkeys(p for s in solvers for p in _PACKAGES.get(s, [])):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def report(
+    out: Path,
+    runs: list[bm.Run],
+    ref: rep.Reference,
+    meta: dict[str, Any],
+    solvers: list[str],
+    plot: bool = True,
+) -> str:
+    """Write runs.csv/json, summary.md/json and plot.png for the planned runs; the table."""
+    records = bm.latest_by_key(bm.read_records(out))
+    mine = [records[r.key] for r in runs if r.key in records]
+    rows = rep.with_gaps(mine, ref)
+    summary = rep.summarize(rows, solvers)
+    meta = {
+        **meta,
+        "runs": f"{len(mine)} of {len(runs)} finished",
+        "record_workers": sorted({r.get("workers") for r in mine if r.get("workers")}),
+        "finished_at": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    rep.write_runs(out, rows)
+    rep.write_summary(out, meta, summary, rows)
+    if rows and plot:
+        rep.write_plot(out, meta, summary, rows)
+    write_json(out / "meta.json", meta)
+    return rep.text_table(summary)
+
+
+def benchmark(
+    inputs: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Instance files or folders (JSON, VRPLIB, Solomon), searched deeply."),
+    ] = None,
+    solvers: Annotated[
+        str, typer.Option("--solvers", help="Comma-separated solver names.")
+    ] = "pyvrp,ortools",
+    time_limit: Annotated[
+        str, typer.Option("--time-limit", help="CPU seconds per run; a comma list runs each.")
+    ] = "10",
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="Runs at a time [default: half the CPU cores, at least 1]."),
+    ] = None,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reference",
+            help="bks.csv file(s), 'best', or a solver name [default: ortools if it runs, "
+            "else best].",
+        ),
+    ] = None,
+    seeds: Annotated[int, typer.Option("--seeds", help="Seeds 0..K-1 per instance.")] = 1,
+    generate: Annotated[
+        list[str] | None,
+        typer.Option("--generate", help="Generated instances, variant:customers:count."),
+    ] = None,
+    generate_seed: Annotated[
+        int, typer.Option("--generate-seed", help="Base seed of --generate.")
+    ] = 0,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Results folder (re-use it to resume).")
+    ] = Path("results"),
+    label: Annotated[
+        str | None, typer.Option("--label", help="Title of the summary [default: the folder name].")
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Run again the runs recorded as failed.")
+    ] = False,
+    plot: Annotated[bool, typer.Option("--plot/--no-plot", help="Write plot.png.")] = True,
+    hard_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--hard-timeout",
+            help="Kill a run after this many wall seconds [default: 3 × limit + 60].",
+        ),
+    ] = None,
+) -> None:
+    """Run every instance × solver × seed, score each by evaluate(), summarise the gaps."""
+    names = _solvers(solvers)
+    limits = _floats(time_limit, "--time-limit")
+    if seeds < 1:
+        raise InputError(f"must be at least 1, got {seeds}", field="--seeds")
+    n_workers = bm.default_workers() if workers is None else workers
+    if n_workers < 1:
+        raise InputError(f"must be at least 1, got {n_workers}", field="--workers")
+    ref = rep.parse_reference(reference, names)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} exists and is not a folder", field="--out")
+    if not inputs and not generate:
+        raise InputError("give instance files or folders, or --generate variant:size:count")
+
+    files = bm.scan_inputs(inputs or [])
+    if generate:
+        files += bm.generate_inputs(generate, out / "instances", generate_seed)
+    typer.echo(f"reading {len(files)} instances ...", err=True)
+    sources = [bm.describe(f) for f in files]
+    runs = bm.plan(sources, names, seeds, limits)
+    todo = bm.pending(runs, bm.latest_by_key(bm.read_records(out)), retry_failed)
+
+    from vrp.solvers.base import WALL_CAP_FACTOR
+
+    meta = {
+        "label": label or out.resolve().name,
+        "command": bm.python_command(),
+        "time_limits": limits,
+        "wall_cap_factor": WALL_CAP_FACTOR,
+        "seeds": seeds,
+        "workers": n_workers,
+        "solvers": names,
+        "machine": bm.machine(),
+        "versions": _versions(names),
+        "reference": ref.label,
+        "instances": len(sources),
+    }
+    typer.echo(
+        f"{len(runs)} runs ({len(sources)} instances × {len(names)} solvers × {seeds} seeds × "
+        f"{len(limits)} limits); {len(runs) - len(todo)} already done, {len(todo)} to run "
+        f"with {n_workers} worker(s)",
+        err=True,
+    )
+    progress = _Progress(todo, n_workers)
+    timeout = (lambda tl: hard_timeout) if hard_timeout else bm.default_hard_timeout
+    try:
+        bm.execute(todo, out, n_workers, timeout, progress.finished, progress.tick)
+    except KeyboardInterrupt:
+        progress.close()
+        table = report(out, runs, ref, meta, names, plot)
+        typer.echo(table)
+        typer.echo(
+            f"interrupted: {progress.done} runs recorded in {out / bm.RUNS_FILE}; run the same "
+            "command again to continue",
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    progress.close()
+    typer.echo(report(out, runs, ref, meta, names, plot))
+    written = "runs.csv, runs.json, summary.md, summary.json" + (", plot.png" if plot else "")
+    typer.echo(f"wrote {out}/: {written} (reference: {ref.label})", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("benchmark")(benchmark)

@@ -1,0 +1,236 @@
+"""`vrp benchmark`: outputs, resuming after an interruption, gaps to a bks.csv, honest counts."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import benchmark_fakes
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from vrp import benchmark as bm
+from vrp import benchmark_report as rep
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path("/work/shared/benchmarks")
+
+
+@pytest.fixture(autouse=True)
+def fakes(monkeypatch):
+    from vrp.solvers import registry
+
+    monkeypatch.setattr(registry, "_ENGINES", dict(registry._ENGINES))
+    benchmark_fakes.register()
+
+
+def _bench(*args: str) -> object:
+    plot = [] if "pyvrp" in args else ["--no-plot"]  # the plot is checked once; it takes a second
+    result = CliRunner().invoke(app, ["benchmark", *args, *plot])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _rows(out: Path) -> list[dict[str, str]]:
+    with open(out / "runs.csv") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _keys(out: Path) -> list[str]:
+    return [r["key"] for r in bm.read_records(out)]
+
+
+def test_a_tiny_generated_pyvrp_run_writes_csv_json_markdown_and_plot(tmp_path):
+    out = tmp_path / "res"
+    result = _bench("--generate", "cvrp:10:3", "--solvers", "pyvrp", "--time-limit", "0.2",
+                    "--out", str(out))  # fmt: skip
+    rows = _rows(out)
+    assert [r["status"] for r in rows] == ["ok"] * 3
+    assert {r["instance"] for r in rows} == {f"cvrp-n10-s0-00{i}" for i in range(3)}
+    assert all(float(r["cost"]) > 0 and r["gap"] == "0.0" for r in rows)  # reference: best
+    assert len(json.loads((out / "runs.json").read_text())) == 3
+    md = (out / "summary.md").read_text()
+    for fact in ("time limit: 0.2 CPU s", "seeds: 1", "workers: 1", "CPUs", "pyvrp 0.14"):
+        assert fact in md
+    assert "| pyvrp | cvrp | 0.2 | 3 | 3 | 0 | 0 | 0 |" in md
+    assert (out / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "pyvrp" in result.stdout and "mean gap" in result.stdout
+
+
+def test_rerunning_after_the_process_is_killed_continues_where_it_stopped(tmp_path):
+    out = tmp_path / "res"
+    args = ["benchmark", "--generate", "cvrp:5:4", "--solvers", "fake-sleepy,fake-alone",
+            "--time-limit", "1", "--out", str(out), "--no-plot"]  # fmt: skip
+    code = (
+        "import sys; sys.path.insert(0, 'tests'); import benchmark_fakes; "
+        "benchmark_fakes.register(); from cli.main import app; app(sys.argv[1:])"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.time() + 30
+    while len(_keys(out)) < 1 and time.time() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    first = _keys(out)
+    assert 1 <= len(first) < 8, "the kill should land mid-benchmark"
+
+    _bench(*args[1:])
+    keys = _keys(out)
+    assert keys[: len(first)] == first  # nothing before was redone ...
+    assert len(keys) == len(set(keys)) == 8  # ... and the set is now complete
+    assert len(_rows(out)) == 8
+
+
+def test_ctrl_c_keeps_finished_runs_and_the_same_command_finishes_the_rest(tmp_path):
+    out = tmp_path / "res"
+    args = ["benchmark", "--generate", "cvrp:5:3", "--solvers", "fake-sleepy", "--out", str(out),
+            "--no-plot"]  # fmt: skip
+    code = (
+        "import sys; sys.path.insert(0, 'tests'); import benchmark_fakes; "
+        "benchmark_fakes.register(); from cli.main import app; app(sys.argv[1:])"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.time() + 30
+    while len(_keys(out)) < 1 and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "run the same command again to continue" in stderr
+    assert 1 <= len(_keys(out)) < 3
+    assert "fake-sleepy" in stdout  # the partial summary is printed and written
+    _bench(*args[1:])
+    assert sorted(_keys(out)) == sorted(set(_keys(out))) and len(_keys(out)) == 3
+
+
+def test_a_half_written_last_line_is_ignored_and_the_next_record_starts_afresh(tmp_path):
+    bm.append_record(tmp_path, {"key": "a", "status": "ok"})
+    with open(tmp_path / bm.RUNS_FILE, "a") as fh:
+        fh.write('{"key": "b", "sta')  # the parent was killed mid-write
+    assert _keys(tmp_path) == ["a"]
+    bm.append_record(tmp_path, {"key": "c", "status": "ok"})
+    assert _keys(tmp_path) == ["a", "c"]
+
+
+def test_gaps_to_a_bks_csv_use_the_instance_column_and_are_exact(tmp_path):
+    out = tmp_path / "res"
+    _bench("--generate", "cvrp:6:2", "--solvers", "fake-alone", "--time-limit", "1",
+           "--out", str(out), "--reference", "best")  # fmt: skip
+    cost = {r["instance"]: float(r["cost"]) for r in _rows(out)}
+    bks = tmp_path / "bks.csv"
+    bks.write_text(f"instance,n_customers,bks\ncvrp-n6-s0-000,6,{cost['cvrp-n6-s0-000'] / 1.25}\n")
+    _bench("--generate", "cvrp:6:2", "--solvers", "fake-alone", "--time-limit", "1",
+           "--out", str(out), "--reference", str(bks))  # fmt: skip
+    rows = {r["instance"]: r for r in _rows(out)}
+    assert float(rows["cvrp-n6-s0-000"]["gap"]) == pytest.approx(0.25)
+    assert rows["cvrp-n6-s0-001"]["gap"] == ""  # no reference for it: no gap, still listed
+    summary = json.loads((out / "summary.json").read_text())["summary"]
+    assert summary[0]["mean_gap"] == pytest.approx(0.25) and summary[0]["gaps"] == 1
+
+
+@pytest.mark.parametrize(
+    "set_name, instance, value",
+    [
+        ("solomon", "C101", 827.3),  # bks_distance_only, the importer's convention, not 828.94
+        ("cvrplib-x", "X-n101-k25", 27591),
+        ("cmt", "CMT1", 524.61),
+        ("vrpb", "A1", 229885.65),
+        ("vrpb", "eil22.50", 371),
+        ("vrpmb", "CMT01T", 520.06),
+        ("augerat", "A-n32-k5", 784),
+    ],
+)
+def test_every_shared_bks_csv_gives_the_published_value(set_name, instance, value):
+    path = SHARED / set_name / "bks.csv"
+    if not path.exists():
+        pytest.skip("shared benchmarks not available")
+    assert rep.load_bks(path)[instance] == pytest.approx(value)
+
+
+def test_infeasible_failed_and_unsupported_runs_are_counted_and_listed(tmp_path):
+    out = tmp_path / "res"
+    solvers = (
+        "fake-alone,fake-overloaded,fake-raises,fake-nothing,fake-dies,fake-hangs,fake-refuses"
+    )
+    result = _bench("--generate", "cvrp:30:1", "--solvers", solvers, "--time-limit", "0.1",
+                    "--hard-timeout", "1", "--out", str(out))  # fmt: skip
+    status = {r["solver"]: r["status"] for r in _rows(out)}
+    assert status == {
+        "fake-alone": "ok",
+        "fake-overloaded": "infeasible",
+        "fake-raises": "error",
+        "fake-nothing": "no_solution",
+        "fake-dies": "crashed",
+        "fake-hangs": "timeout",
+        "fake-refuses": "unsupported",
+    }
+    lines = {s["solver"]: s for s in json.loads((out / "summary.json").read_text())["summary"]}
+    assert lines["fake-overloaded"]["infeasible"] == 1 and lines["fake-overloaded"]["gaps"] == 0
+    assert all(lines[s]["failed"] == 1 for s in ("fake-raises", "fake-nothing", "fake-dies",
+                                                 "fake-hangs"))  # fmt: skip
+    assert lines["fake-refuses"]["unsupported"] == 1
+    assert lines["fake-alone"]["wins"] == 1
+    md = (out / "summary.md").read_text()
+    for text in ("**infeasible** [capacity]", "**error** RuntimeError: engine exploded",
+                 "**crashed**", "**timeout**", "**no_solution**"):  # fmt: skip
+        assert text in md
+    assert result.stdout.count("fake-") == 7  # every solver has a line in the table
+
+
+def test_failed_runs_are_skipped_on_rerun_unless_retried(tmp_path):
+    out = tmp_path / "res"
+    args = ("--generate", "cvrp:5:1", "--solvers", "fake-raises", "--out", str(out))
+    _bench(*args)
+    _bench(*args)
+    assert len(bm.read_records(out)) == 1
+    _bench(*args, "--retry-failed")
+    assert len(bm.read_records(out)) == 2
+
+
+def test_the_default_reference_is_ortools_when_it_runs_else_best():
+    assert rep.parse_reference(None, ["pyvrp", "ortools"]).solver == "ortools"
+    assert rep.parse_reference(None, ["pyvrp", "hgs"]).kind == "best"
+    assert rep.parse_reference(["pyvrp"], ["pyvrp", "hgs"]).solver == "pyvrp"
+
+
+def test_a_solver_reference_is_its_mean_over_seeds():
+    recs = [
+        {"instance": "a", "solver": "s", "seed": k, "time_limit": 1, "status": "ok", "cost": c}
+        for k, c in enumerate((10.0, 12.0))
+    ] + [{"instance": "a", "solver": "t", "seed": 0, "time_limit": 1, "status": "ok", "cost": 9.9}]
+    rows = rep.with_gaps(recs, rep.parse_reference(["s"], ["s", "t"]))
+    assert [r["gap"] for r in rows] == pytest.approx([-1 / 11, 1 / 11, -0.1])
+
+
+def test_scanning_a_folder_reads_instances_and_skips_solutions_tables_and_notes(tmp_path):
+    for name in ("a.json", "sub/b.vrp", "c.txt", "a.sol", "bks.csv", "README.md", ".hidden/d.vrp"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    found = [p.relative_to(tmp_path).as_posix() for p in bm.scan_inputs([tmp_path])]
+    assert found == ["a.json", "c.txt", "sub/b.vrp"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--solvers", "nope"], "unknown solver"),
+        (["--time-limit", "0"], "--time-limit"),
+        (["--generate", "cvrp:10"], "--generate"),
+        (["--reference", "missing.csv"], "--reference"),
+        (["--seeds", "0"], "--seeds"),
+    ],
+)
+def test_bad_options_are_one_line_errors(tmp_path, args, message):
+    base = ["benchmark", "--generate", "cvrp:5:1", "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, [*base, *args])
+    assert result.exit_code == 1
+    assert message in result.output

@@ -1,0 +1,432 @@
+"""Batch comparison of solvers: plan (instance, solver, seed, time limit) runs, run them, keep them.
+
+A benchmark is a *plan*: every instance file × solver × seed × time limit. Each run happens in
+a fresh worker process (``--workers`` at a time) that reads the instance, asks the engine
+whether it can express it exactly (`refusal`), runs it with `run_solver` (so `evaluate()`
+alone scores the answer) and sends back one record. A run that overstays its hard timeout is
+killed and recorded as ``timeout``; a worker that dies is recorded as ``crashed``.
+
+Records are appended, one JSON line per finished run, to ``OUT/runs.jsonl`` as soon as the
+run ends (``fsync``-ed; a half-written last line from a killed parent is ignored). A run's
+key is its instance (file stem and a hash of the file's bytes), solver, seed and time limit:
+re-running the same command skips every run already recorded, so an interrupted benchmark
+continues where it stopped. Failed runs count as finished (``--retry-failed`` repeats them).
+
+Statuses: ``ok`` (feasible), ``infeasible`` (routes that break a rule), ``no_solution`` (the
+engine found nothing), ``unsupported`` (the engine refuses the variant), ``error`` (an
+exception, or an instance with no feasible solution), ``timeout``, ``crashed``.
+
+Workers: engines are single-threaded and the budget is CPU time (see `vrp.solvers.base`), so
+`default_workers` uses half the CPU cores, leaving room for the machine's other work: on a
+2-core machine, 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import platform
+import re
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from vrp.errors import InputError
+from vrp.io import JSON_SUFFIXES, read_instance, write_instance
+
+RUNS_FILE = "runs.jsonl"
+INSTANCE_SUFFIXES = (*JSON_SUFFIXES, ".vrp", ".vrpb", ".vrpmpd", ".txt")
+"""File endings read as instances when a folder is scanned (``.sol``, ``.csv``, ``.md`` are not)."""
+FAILED = ("no_solution", "error", "timeout", "crashed")
+
+
+def default_workers() -> int:
+    """Half the CPU cores, at least 1 (see the module docstring)."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def default_hard_timeout(time_limit: float) -> float:
+    """Wall seconds after which a run is killed: generous, since limits are in CPU seconds."""
+    return 3.0 * time_limit + 60.0
+
+
+@dataclass(frozen=True)
+class Source:
+    """One instance file of the benchmark, identified by its stem and the hash of its bytes."""
+
+    path: Path
+    name: str
+    digest: str
+    variant: str
+    num_customers: int
+    instance_name: str
+
+
+@dataclass(frozen=True)
+class Run:
+    """One planned run."""
+
+    source: Source
+    solver: str
+    seed: int
+    time_limit: float
+
+    @property
+    def key(self) -> str:
+        return run_key(
+            self.source.name, self.source.digest, self.solver, self.seed, self.time_limit
+        )
+
+
+def run_key(name: str, digest: str, solver: str, seed: int, time_limit: float) -> str:
+    return f"{name}|{digest}|{solver}|{seed}|{time_limit:g}"
+
+
+# -- inputs -----------------------------------------------------------------------------------
+
+
+def scan_inputs(inputs: Iterable[Path]) -> list[Path]:
+    """Instance files from files and folders (folders searched recursively, sorted)."""
+    files: list[Path] = []
+    for p in inputs:
+        if p.is_dir():
+            found = sorted(
+                (
+                    f
+                    for f in p.rglob("*")
+                    if f.is_file()
+                    and f.suffix.lower() in INSTANCE_SUFFIXES
+                    and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                ),
+                key=_natural,
+            )
+            if not found:
+                raise InputError("no instance files in this folder", path=str(p))
+            files += found
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise InputError("no such file or folder", path=str(p))
+    unique = list(dict.fromkeys(f.resolve() for f in files))
+    return unique
+
+
+def _natural(path: Path) -> list[Any]:
+    # X-n101 before X-n1001: digits compare as numbers.
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path))]
+
+
+def parse_generate(spec: str) -> tuple[str, int, int]:
+    """``variant:size:count`` -> its three parts."""
+    parts = spec.split(":")
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        raise InputError(f"expected variant:customers:count, got {spec!r}", field="--generate")
+    return parts[0], int(parts[1]), int(parts[2])
+
+
+def generate_inputs(specs: Iterable[str], folder: Path, seed: int = 0) -> list[Path]:
+    """Write the generated instances of each ``variant:size:count`` spec to ``folder``."""
+    from vrp.generate import generate_many
+
+    paths = []
+    for spec in specs:
+        variant, size, count = parse_generate(spec)
+        for inst in generate_many(variant, size, count, seed):
+            path = folder / f"{inst.name}.json"
+            write_instance(inst, path)
+            paths.append(path)
+    return paths
+
+
+def describe(path: Path) -> Source:
+    """Read ``path`` once to learn its variant and size; its key is its stem and content hash."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    inst = read_instance(path)
+    return Source(
+        path=path,
+        name=path.stem,
+        digest=digest,
+        variant=inst.variant.name,
+        num_customers=inst.num_customers,
+        instance_name=inst.name,
+    )
+
+
+def plan(
+    sources: list[Source], solvers: list[str], seeds: int, time_limits: list[float]
+) -> list[Run]:
+    """Every (instance, solver, seed, time limit), instance-major so partial results compare."""
+    return [
+        Run(s, solver, seed, tl)
+        for tl in time_limits
+        for s in sources
+        for seed in range(seeds)
+        for solver in solvers
+    ]
+
+
+# -- the records file -------------------------------------------------------------------------
+
+
+def read_records(out: Path) -> list[dict[str, Any]]:
+    """Every record in ``out/runs.jsonl``; an unreadable (half-written) line is skipped."""
+    path = out / RUNS_FILE
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(rec, dict) and "key" in rec:
+            records.append(rec)
+    return records
+
+
+def append_record(out: Path, record: dict[str, Any]) -> None:
+    """Append one record as a line and force it to disk before the run counts as done."""
+    out.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, allow_nan=False) + "\n"
+    path = out / RUNS_FILE
+    with open(path, "a") as fh:
+        if fh.tell() > 0 and not _ends_with_newline(path):
+            fh.write("\n")  # a killed parent may have left half a line: start afresh
+        fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
+
+
+def latest_by_key(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The last record of each key (a retried run replaces its earlier failure)."""
+    return {r["key"]: r for r in records}
+
+
+def pending(runs: list[Run], done: dict[str, dict[str, Any]], retry_failed: bool) -> list[Run]:
+    """The runs still to do: not recorded yet, or recorded as failed when retrying."""
+    todo = []
+    for r in runs:
+        rec = done.get(r.key)
+        if rec is None or (retry_failed and rec["status"] in FAILED):
+            todo.append(r)
+    return todo
+
+
+# -- one run, in a worker process -------------------------------------------------------------
+
+
+def _solve_one(run: Run, solution_path: Path, send: Callable[[dict[str, Any]], None]) -> None:
+    """Run ``run`` and send its outcome (status, cost, feasibility, times, message)."""
+    from vrp.io import write_solution
+    from vrp.solvers.base import refusal, run_solver
+    from vrp.solvers.checks import check_solvable
+    from vrp.solvers.registry import get_solver
+
+    inst = read_instance(run.source.path)
+    engine = get_solver(run.solver)
+    reason = refusal(engine, inst)
+    if reason is not None:
+        send({"status": "unsupported", "message": reason})
+        return
+    try:
+        check_solvable(inst)
+    except InputError as e:
+        send({"status": "error", "message": f"no feasible solution exists: {e}"})
+        return
+    res = run_solver(engine, inst, run.time_limit, run.seed)
+    out: dict[str, Any] = {"wall_s": res.runtime_s, "cpu_s": res.cpu_s}
+    if res.solution is None or res.evaluation is None:
+        out["status"] = "no_solution"
+    else:
+        ev = res.evaluation
+        out.update(
+            status="ok" if ev.feasible else "infeasible",
+            cost=ev.cost,
+            feasible=ev.feasible,
+            routes=len(res.solution.routes),
+        )
+        if not ev.feasible:
+            out["message"] = "; ".join(str(v) for v in ev.violations[:3])
+        write_solution(
+            inst,
+            res.solution,
+            solution_path,
+            solver=run.solver,
+            runtime_s=res.runtime_s,
+            evaluation=ev,
+        )
+        out["solution"] = str(solution_path)
+    send(out)
+
+
+def _worker(conn: Connection, run: Run, solution_path: Path) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent owns Ctrl-C and stops workers
+    try:
+        _solve_one(run, solution_path, conn.send)
+    except BaseException as e:  # noqa: BLE001 - every failure becomes a record
+        tb = traceback.format_exception(e)
+        conn.send({"status": "error", "message": f"{type(e).__name__}: {e}", "traceback": tb[-3:]})
+    finally:
+        conn.close()
+
+
+# -- the pool ---------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    """Where the runs happen, for every summary."""
+    cpu_model = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model,
+        "python": platform.python_version(),
+        "host": platform.node(),
+    }
+
+
+def _base_record(run: Run, workers: int) -> dict[str, Any]:
+    s = run.source
+    return {
+        "key": run.key,
+        "instance": s.name,
+        "instance_name": s.instance_name,
+        "path": str(s.path),
+        "digest": s.digest,
+        "variant": s.variant,
+        "num_customers": s.num_customers,
+        "solver": run.solver,
+        "seed": run.seed,
+        "time_limit": run.time_limit,
+        "cost": None,
+        "feasible": False,
+        "routes": None,
+        "wall_s": None,
+        "cpu_s": None,
+        "message": "",
+        "workers": workers,
+        "host": platform.node(),
+    }
+
+
+def _context() -> mp.context.BaseContext:
+    # fork is cheap and keeps test-time registry patches; spawn where fork does not exist.
+    methods = mp.get_all_start_methods()
+    return mp.get_context("fork" if "fork" in methods else "spawn")
+
+
+@dataclass
+class _Active:
+    run: Run
+    proc: Any
+    conn: Connection
+    started: float
+    deadline: float
+
+
+def execute(
+    runs: list[Run],
+    out: Path,
+    workers: int,
+    hard_timeout: Callable[[float], float] = default_hard_timeout,
+    on_done: Callable[[dict[str, Any]], None] | None = None,
+    on_tick: Callable[[list[Run]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run ``runs`` with ``workers`` processes; append each record to ``out`` as it finishes.
+
+    Ctrl-C (KeyboardInterrupt) kills the running workers and propagates: what finished is on
+    disk, the rest runs on the next invocation.
+    """
+    ctx = _context()
+    todo = list(runs)
+    todo.reverse()
+    active: list[_Active] = []
+    finished: list[dict[str, Any]] = []
+    solutions = out / "solutions"
+    solutions.mkdir(parents=True, exist_ok=True)
+
+    def finish(a: _Active, fields: dict[str, Any]) -> None:
+        rec = _base_record(a.run, workers)
+        rec.update({k: v for k, v in fields.items() if k != "traceback"})
+        rec["elapsed_s"] = time.perf_counter() - a.started  # the worker's life, reading included
+        if rec["wall_s"] is None:
+            rec["wall_s"] = rec["elapsed_s"]
+        rec["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+        append_record(out, rec)
+        finished.append(rec)
+        if on_done is not None:
+            on_done(rec)
+
+    try:
+        while todo or active:
+            while todo and len(active) < workers:
+                run = todo.pop()
+                recv, send = ctx.Pipe(duplex=False)
+                sol = solutions / f"{run.source.name}.{run.solver}.s{run.seed}.t{run.time_limit:g}"
+                proc = ctx.Process(
+                    target=_worker, args=(send, run, sol.with_name(sol.name + ".json")), daemon=True
+                )
+                proc.start()
+                send.close()
+                now = time.perf_counter()
+                active.append(_Active(run, proc, recv, now, now + hard_timeout(run.time_limit)))
+            ready = wait([a.conn for a in active], timeout=0.5)
+            now = time.perf_counter()
+            for a in list(active):
+                if a.conn in ready:
+                    try:
+                        fields = a.conn.recv()
+                    except EOFError:
+                        a.proc.join(5)
+                        fields = {
+                            "status": "crashed",
+                            "message": f"worker died (exit code {a.proc.exitcode})",
+                        }
+                elif now > a.deadline:
+                    a.proc.kill()
+                    fields = {
+                        "status": "timeout",
+                        "message": f"killed after {now - a.started:.0f} s wall (hard timeout)",
+                    }
+                else:
+                    continue
+                a.conn.close()
+                a.proc.join(5)
+                active.remove(a)
+                finish(a, fields)
+            if on_tick is not None:
+                on_tick([a.run for a in active])
+    finally:
+        for a in active:
+            a.proc.kill()
+            a.proc.join(5)
+    return finished
+
+
+def python_command() -> str:
+    """The command line of this process, for the record (``vrp benchmark ...``)."""
+    argv = list(sys.argv)
+    if argv and Path(argv[0]).name in ("vrp", "main.py", "__main__.py"):
+        argv[0] = "vrp"
+    return " ".join(argv)

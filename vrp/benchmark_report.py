@@ -1,0 +1,400 @@
+"""What a benchmark's records say: gaps to a reference, a summary per solver × variant, files.
+
+References (``--reference``):
+
+- a ``bks.csv`` (the format of the shared benchmark sets): the ``instance`` column is matched
+  against the file stem and the instance's own name (and a ``file`` column, when present,
+  against the stem of its path). The value is ``bks_distance_only`` when the file has that
+  column (Solomon: the importer's default convention is distance-only, distances truncated to
+  one decimal), else ``bks``. Several files may be given.
+- ``best``: the best feasible cost found on the instance by any solver of the run, any seed.
+- a solver name: that solver's mean feasible cost over its seeds on the instance (its own
+  mean gap is then 0).
+
+``gap = (cost - reference) / reference`` for feasible runs; infeasible and failed runs have
+no gap and are counted in their own columns, never dropped. A *win* is a (instance, seed,
+time limit) on which the solver's feasible cost is the lowest of all solvers (ties count for
+each).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import mean
+from typing import Any
+
+from vrp.errors import InputError
+from vrp.io import atomic_write, write_json
+
+FAILED = ("no_solution", "error", "timeout", "crashed")
+TIE_REL = 1e-9
+CSV_FIELDS = (
+    "instance", "variant", "num_customers", "solver", "seed", "time_limit", "status", "feasible",
+    "cost", "reference", "gap", "routes", "wall_s", "cpu_s", "message", "path", "digest",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Reference:
+    """How the gap of a run is measured: ``kind`` is ``bks``, ``best`` or ``solver``."""
+
+    kind: str
+    label: str
+    bks: dict[str, float] = field(default_factory=dict)
+    solver: str | None = None
+
+
+def load_bks(path: Path) -> dict[str, float]:
+    """Instance name (and file stem) -> best-known cost, from a shared-benchmark ``bks.csv``."""
+    try:
+        text = path.read_text()
+    except OSError:
+        raise InputError("cannot read the reference file", path=str(path)) from None
+    rows = list(csv.DictReader(io.StringIO(text)))
+    header = rows[0].keys() if rows else []
+    if "instance" not in header:
+        raise InputError("a bks.csv needs an 'instance' column", path=str(path))
+    column = "bks_distance_only" if "bks_distance_only" in header else "bks"
+    if column not in header:
+        raise InputError("a bks.csv needs a 'bks' column", path=str(path))
+    out: dict[str, float] = {}
+    for row in rows:
+        try:
+            value = float(row[column])
+        except (TypeError, ValueError):
+            continue  # no known value for this instance
+        out[row["instance"].strip()] = value
+        if row.get("file"):
+            out.setdefault(Path(row["file"].strip()).stem, value)
+    return out
+
+
+def parse_reference(specs: list[str] | None, solvers: list[str]) -> Reference:
+    """``--reference`` values -> a `Reference` (default: ortools when it runs, else best)."""
+    if not specs:
+        return (
+            Reference("solver", "ortools (mean over seeds)", solver="ortools")
+            if "ortools" in solvers
+            else Reference("best", "best found by any solver in the run")
+        )
+    if len(specs) == 1 and specs[0] == "best":
+        return Reference("best", "best found by any solver in the run")
+    if len(specs) == 1 and specs[0] in solvers:
+        return Reference("solver", f"{specs[0]} (mean over seeds)", solver=specs[0])
+    bks: dict[str, float] = {}
+    for s in specs:
+        p = Path(s)
+        if not p.is_file():
+            raise InputError(
+                f"expected a bks.csv file, 'best' or a solver of this run, got {s!r}",
+                field="--reference",
+            )
+        bks.update(load_bks(p))
+    return Reference("bks", "best-known solutions from " + ", ".join(specs), bks=bks)
+
+
+def _feasible_cost(r: dict[str, Any]) -> float | None:
+    return r["cost"] if r["status"] == "ok" and r["cost"] is not None else None
+
+
+def reference_costs(records: list[dict[str, Any]], ref: Reference) -> dict[str, float]:
+    """Instance (file stem) -> its reference cost, where one is known."""
+    out: dict[str, float] = {}
+    if ref.kind == "bks":
+        for r in records:
+            for name in (r["instance"], r.get("instance_name")):
+                if name in ref.bks:
+                    out[r["instance"]] = ref.bks[name]
+                    break
+        return out
+    costs: dict[str, list[float]] = defaultdict(list)
+    for r in records:
+        c = _feasible_cost(r)
+        if c is not None and (ref.kind == "best" or r["solver"] == ref.solver):
+            costs[r["instance"]].append(c)
+    agg = min if ref.kind == "best" else mean
+    return {k: agg(v) for k, v in costs.items()}
+
+
+def with_gaps(records: list[dict[str, Any]], ref: Reference) -> list[dict[str, Any]]:
+    """The records, each with ``reference`` and ``gap`` (None without a feasible cost or ref)."""
+    refs = reference_costs(records, ref)
+    rows = []
+    for r in records:
+        c, rc = _feasible_cost(r), refs.get(r["instance"])
+        gap = None if c is None or rc is None or rc <= 0 else (c - rc) / rc
+        rows.append({**r, "reference": rc, "gap": gap})
+    return rows
+
+
+def _winners(rows: list[dict[str, Any]]) -> set[tuple[str, str, int, float]]:
+    best: dict[tuple[str, int, float], float] = {}
+    for r in rows:
+        c = _feasible_cost(r)
+        k = (r["instance"], r["seed"], r["time_limit"])
+        if c is not None and c < best.get(k, math.inf):
+            best[k] = c
+    wins = set()
+    for r in rows:
+        c = _feasible_cost(r)
+        k = (r["instance"], r["seed"], r["time_limit"])
+        if c is not None and c <= best[k] * (1 + TIE_REL) + TIE_REL:
+            wins.add((r["solver"], *k))
+    return wins
+
+
+def _mean(xs: Iterable[float | None]) -> float | None:
+    vals = [x for x in xs if x is not None]
+    return mean(vals) if vals else None
+
+
+def summarize(rows: list[dict[str, Any]], solvers: list[str]) -> list[dict[str, Any]]:
+    """One line per solver × variant × time limit, plus an ``all`` line per solver and limit
+    when there are several variants."""
+    wins = _winners(rows)
+    groups: dict[tuple[str, str, float], list[dict[str, Any]]] = defaultdict(list)
+    variants = sorted({r["variant"] for r in rows})
+    for r in rows:
+        groups[(r["solver"], r["variant"], r["time_limit"])].append(r)
+        if len(variants) > 1:
+            groups[(r["solver"], "all", r["time_limit"])].append(r)
+    order = {s: i for i, s in enumerate(solvers)}
+    out = []
+    for (solver, variant, tl), rs in sorted(
+        groups.items(),
+        key=lambda kv: (kv[0][2], kv[0][1] == "all", kv[0][1], order.get(kv[0][0], 99)),
+    ):
+        status = [r["status"] for r in rs]
+        gaps = [r["gap"] for r in rs if r["gap"] is not None]
+        out.append(
+            {
+                "solver": solver,
+                "variant": variant,
+                "time_limit": tl,
+                "runs": len(rs),
+                "feasible": status.count("ok"),
+                "infeasible": status.count("infeasible"),
+                "failed": sum(status.count(s) for s in FAILED),
+                "unsupported": status.count("unsupported"),
+                "mean_cost": _mean(_feasible_cost(r) for r in rs),
+                "mean_gap": mean(gaps) if gaps else None,
+                "max_gap": max(gaps) if gaps else None,
+                "gaps": len(gaps),
+                "wins": sum((solver, r["instance"], r["seed"], tl) in wins for r in rs),
+                "mean_wall_s": _mean(r["wall_s"] for r in rs if r["status"] != "unsupported"),
+                "mean_cpu_s": _mean(r["cpu_s"] for r in rs if r["status"] != "unsupported"),
+            }
+        )
+    return out
+
+
+# -- text -------------------------------------------------------------------------------------
+
+
+def _fmt(x: float | None, spec: str, suffix: str = "") -> str:
+    if x is None:
+        return "–"
+    text = format(x, spec)
+    return (text[1:] if text.startswith("-") and float(text) == 0 else text) + suffix
+
+
+SUMMARY_COLUMNS = (
+    "solver", "variant", "limit s", "runs", "feasible", "infeasible", "failed", "unsupported",
+    "mean cost", "mean gap", "max gap", "wins", "mean wall s", "mean cpu s",
+)  # fmt: skip
+
+
+def summary_cells(line: dict[str, Any]) -> list[str]:
+    gap_n = "" if line["gaps"] in (line["feasible"], 0) else f" (of {line['gaps']})"
+    return [
+        line["solver"],
+        line["variant"],
+        f"{line['time_limit']:g}",
+        str(line["runs"]),
+        str(line["feasible"]),
+        str(line["infeasible"]),
+        str(line["failed"]),
+        str(line["unsupported"]),
+        _fmt(line["mean_cost"], ".6g"),
+        _fmt(None if line["mean_gap"] is None else 100 * line["mean_gap"], ".2f", "%") + gap_n,
+        _fmt(None if line["max_gap"] is None else 100 * line["max_gap"], ".2f", "%"),
+        str(line["wins"]),
+        _fmt(line["mean_wall_s"], ".2f"),
+        _fmt(line["mean_cpu_s"], ".2f"),
+    ]
+
+
+def text_table(summary: list[dict[str, Any]]) -> str:
+    """The summary as aligned plain text for the terminal."""
+    cells = [list(SUMMARY_COLUMNS)] + [summary_cells(s) for s in summary]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(SUMMARY_COLUMNS))]
+    lines = ["  ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in
+                       enumerate(zip(row, widths, strict=True))) for row in cells]  # fmt: skip
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+    header = list(header)
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def settings_lines(meta: dict[str, Any]) -> list[str]:
+    """The facts every figure states: command, limits, seeds, workers, machine, reference."""
+    m = meta["machine"]
+    engines = ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items())
+    workers = meta["workers"]
+    if meta.get("record_workers") and meta["record_workers"] != [workers]:
+        workers = f"{workers} (records made with {meta['record_workers']})"
+    return [
+        f"- command: `{meta['command']}`",
+        f"- time limit: {', '.join(f'{t:g}' for t in meta['time_limits'])} CPU s per run "
+        f"(wall cap {meta['wall_cap_factor']:g}× the limit)",
+        f"- seeds: {meta['seeds']} (0..{meta['seeds'] - 1}); workers: {workers}",
+        f"- machine: {m['platform']}, {m['cpu_count']} CPUs ({m['cpu_model'] or 'unknown'}), "
+        f"Python {m['python']}",
+        f"- engines: {engines or '–'}",
+        f"- reference: {meta['reference']}",
+        f"- instances: {meta['instances']}; runs: {meta['runs']}; finished {meta['finished_at']}",
+    ]
+
+
+def failure_lines(rows: list[dict[str, Any]], limit: int = 30) -> list[str]:
+    bad = [r for r in rows if r["status"] not in ("ok", "unsupported")]
+    out = [
+        f"- {r['instance']} / {r['solver']} / seed {r['seed']} / {r['time_limit']:g} s: "
+        f"**{r['status']}** {r['message'][:200]}".rstrip()
+        for r in bad[:limit]
+    ]
+    if len(bad) > limit:
+        out.append(f"- … and {len(bad) - limit} more (see runs.csv)")
+    return out
+
+
+def markdown(meta: dict[str, Any], summary: list[dict[str, Any]], rows: list[dict[str, Any]],
+             level: int = 1) -> str:  # fmt: skip
+    """The summary as a markdown section: settings, the table, every failed run."""
+    h = "#" * level
+    parts = [f"{h} {meta['label']}", "", *settings_lines(meta), ""]
+    parts.append(markdown_table(SUMMARY_COLUMNS, (summary_cells(s) for s in summary)))
+    parts += [
+        "",
+        "Mean cost and gaps are over feasible runs with a reference; infeasible, failed and "
+        "unsupported runs are counted in their own columns. A win is an (instance, seed) on "
+        "which the solver's cost is the lowest of all solvers (ties count for each).",
+    ]
+    fails = failure_lines(rows)
+    if fails:
+        parts += ["", f"{h}# Infeasible and failed runs", "", *fails]
+    return "\n".join(parts) + "\n"
+
+
+# -- files ------------------------------------------------------------------------------------
+
+
+def write_runs(out: Path, rows: list[dict[str, Any]]) -> None:
+    """``runs.csv`` and ``runs.json``: one row per planned run that finished, with its gap."""
+    with atomic_write(out / "runs.csv") as fh:
+        w = csv.DictWriter(fh, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if r.get(k) is None else r[k]) for k in CSV_FIELDS})
+    write_json(out / "runs.json", [{k: r.get(k) for k in CSV_FIELDS} for r in rows])
+
+
+def write_summary(out: Path, meta: dict[str, Any], summary: list[dict[str, Any]],
+                  rows: list[dict[str, Any]]) -> None:  # fmt: skip
+    """``summary.md`` and ``summary.json`` (settings, summary lines, failures)."""
+    with atomic_write(out / "summary.md") as fh:
+        fh.write(markdown(meta, summary, rows))
+    failures = [{k: r.get(k) for k in CSV_FIELDS} for r in rows if r["status"] != "ok"]
+    write_json(out / "summary.json", {"meta": meta, "summary": summary, "failures": failures})
+
+
+def write_plot(out: Path, meta: dict[str, Any], summary: list[dict[str, Any]],
+               rows: list[dict[str, Any]]) -> Path:  # fmt: skip
+    """``plot.png``: mean gap per solver and variant (bars), and gap against CPU time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    solvers = list(dict.fromkeys(s["solver"] for s in summary))
+    colors = {s: plt.get_cmap("tab10")(i % 10) for i, s in enumerate(solvers)}
+    groups = [
+        (v, t) for v, t in dict.fromkeys((s["variant"], s["time_limit"]) for s in summary)
+        if v != "all" or len({s["variant"] for s in summary}) == 1
+    ]  # fmt: skip
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5))
+    width = 0.8 / max(1, len(solvers))
+    line = {(s["solver"], s["variant"], s["time_limit"]): s for s in summary}
+    for i, solver in enumerate(solvers):
+        for j, (v, t) in enumerate(groups):
+            s = line.get((solver, v, t))
+            if s is None:
+                continue
+            x = j + (i - (len(solvers) - 1) / 2) * width
+            gap = 0.0 if s["mean_gap"] is None else 100 * s["mean_gap"]
+            ax1.bar(x, gap, width, color=colors[solver], label=solver if j == 0 else None)
+            bad = s["infeasible"] + s["failed"]
+            note = "n/a" if s["mean_gap"] is None else f"{gap:.2f}" + (f"\n{bad}✗" if bad else "")
+            ax1.annotate(note, (x, gap), ha="center", va="bottom", fontsize=7)
+    ax1.axhline(0, color="black", linewidth=0.6)
+    multi_tl = len({t for _, t in groups}) > 1
+    ax1.set_xticks(range(len(groups)))
+    ax1.set_xticklabels([f"{v}\n{t:g}s" if multi_tl else v for v, t in groups], fontsize=8)
+    ax1.set_ylabel("mean gap to reference (%)")
+    ax1.set_title("Gap per solver and variant (✗: infeasible or failed runs)", fontsize=9)
+    ax1.legend(fontsize=8)
+
+    for solver in solvers:
+        pts = [(r["cpu_s"], 100 * r["gap"]) for r in rows
+               if r["solver"] == solver and r["gap"] is not None and r["cpu_s"]]  # fmt: skip
+        if pts:
+            ax2.scatter(*zip(*pts, strict=True), s=10, alpha=0.4, color=colors[solver])
+        means = sorted(
+            (s["mean_cpu_s"], 100 * s["mean_gap"]) for s in summary
+            if s["solver"] == solver and s["mean_gap"] is not None and s["mean_cpu_s"]
+            and (s["variant"] == "all" or len({x["variant"] for x in summary}) == 1)
+        )  # fmt: skip
+        if means:
+            ax2.plot(*zip(*means, strict=True), "o-", color=colors[solver], label=solver)
+    ax2.set_xlabel("CPU seconds per run")
+    ax2.set_ylabel("gap to reference (%)")
+    ax2.set_title("Gap against time (dots: runs; line: mean per time limit)", fontsize=9)
+    if ax2.get_legend_handles_labels()[0]:
+        ax2.legend(fontsize=8)
+    else:
+        ax2.text(0.5, 0.5, "no gaps: no feasible run with a reference", ha="center",
+                 transform=ax2.transAxes)  # fmt: skip
+    tls = ", ".join(f"{t:g}" for t in meta["time_limits"])
+    m = meta["machine"]
+    fig.suptitle(
+        f"{meta['label']}: limit {tls} CPU s, {meta['seeds']} seed(s), {meta['workers']} "
+        f"worker(s), {m['cpu_count']} CPUs, {m['platform']}; reference: {meta['reference']}",
+        fontsize=8,
+    )
+    fig.tight_layout()
+    path = out / "plot.png"
+    with atomic_write(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=110)
+    plt.close(fig)
+    return path
+
+
+def read_summary(folder: Path) -> dict[str, Any]:
+    """A results folder's ``summary.json``."""
+    path = folder / "summary.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise InputError(f"cannot read ({e.__class__.__name__})", path=str(path)) from None
