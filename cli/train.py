@@ -1,0 +1,155 @@
+"""`vrp train`: train a neural policy by reinforcement learning (REINFORCE, POMO baseline).
+
+Examples::
+
+    vrp train --variant cvrptw --num-loc 20 --epochs 1 --instances-per-epoch 2000 \\
+        --out checkpoints/cvrptw-n20.ckpt
+    vrp train --variant all --num-loc 50 --epochs 100 --out checkpoints/all-n50.ckpt
+    vrp train --variant all --num-loc 50 --epochs 200 --resume checkpoints/all-n50.ckpt \\
+        --out checkpoints/all-n50.ckpt
+
+A progress bar goes to stderr; after each epoch the validation gap to PyVRP is printed, the
+metrics are written to ``<out>.csv`` and the checkpoint to ``<out>``. Ctrl-C saves the
+checkpoint; ``--resume`` continues from it (``--epochs`` is the total to reach).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vrp.errors import InputError
+from vrp.variants import VARIANT_NAMES, parse_variant
+
+
+def _variants(spec: str) -> tuple[str, ...]:
+    """Variant names; ``cvrptw``-style names (RouteFinder's, C for capacity) are accepted."""
+    names = [s.strip().lower() for s in spec.split(",") if s.strip()]
+    names = [re.sub(r"^(md)?c(vrp.+)$", r"\1\2", n) for n in names]
+    if names == ["all"]:
+        return VARIANT_NAMES
+    if not names:
+        raise InputError("give a variant name, a comma-separated list or 'all'", field="--variant")
+    try:
+        return tuple(dict.fromkeys(parse_variant(n).name for n in names))
+    except InputError as e:
+        raise InputError(e.detail, field="--variant") from None
+
+
+def _positive(value: int | float, option: str) -> None:
+    if value <= 0:
+        raise InputError(f"must be positive, got {value}", field=option)
+
+
+def train(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Checkpoint file to write.")],
+    variant: Annotated[
+        str, typer.Option(help="Variant name, a comma-separated list, or 'all' for the 48.")
+    ] = "all",
+    num_loc: Annotated[int, typer.Option("--num-loc", help="Customers per instance.")] = 50,
+    epochs: Annotated[int, typer.Option(help="Epochs in total (with --resume: to reach).")] = 10,
+    instances_per_epoch: Annotated[
+        int, typer.Option("--instances-per-epoch", help="Training instances per epoch.")
+    ] = 10_000,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Instances per step.")] = 64,
+    num_starts: Annotated[
+        int | None, typer.Option("--num-starts", help="POMO starts per instance [default: n].")
+    ] = None,
+    lr: Annotated[float, typer.Option(help="Learning rate (AdamW).")] = 3e-4,
+    val_per_variant: Annotated[
+        int, typer.Option("--val-per-variant", help="Validation instances per variant.")
+    ] = 8,
+    val_time: Annotated[
+        float,
+        typer.Option("--val-time", help="PyVRP seconds per validation instance (reference)."),
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="Seed of the training batches.")] = 0,
+    threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 1,
+    embed_dim: Annotated[int, typer.Option("--embed-dim", help="Model width.")] = 128,
+    layers: Annotated[int, typer.Option(help="Encoder layers.")] = 4,
+    accelerator: Annotated[str, typer.Option(help="auto, cpu or gpu (Lightning).")] = "auto",
+    devices: Annotated[
+        str, typer.Option(help="Devices per node (Lightning: a number or 'auto').")
+    ] = "1",
+    num_nodes: Annotated[int, typer.Option("--num-nodes", help="Machines (Lightning DDP).")] = 1,
+    precision: Annotated[
+        str | None, typer.Option(help="Lightning precision: 32-true, bf16-mixed, 16-mixed.")
+    ] = None,
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue from this checkpoint (weights, optimizer).")
+    ] = None,
+    weights_only: Annotated[
+        bool,
+        typer.Option(
+            "--weights-only",
+            help="Save weights and metadata only (a few MB; --resume then restarts the optimizer).",
+        ),
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Train a neural policy for one variant, a list, or all 48, and save its checkpoint."""
+    from vrp.neural.policy import ModelArgs
+    from vrp.neural.train import TrainConfig
+    from vrp.neural.train import train as run
+
+    for value, option in (
+        (num_loc, "--num-loc"),
+        (epochs, "--epochs"),
+        (instances_per_epoch, "--instances-per-epoch"),
+        (batch_size, "--batch-size"),
+        (val_per_variant, "--val-per-variant"),
+        (val_time, "--val-time"),
+        (lr, "--lr"),
+        (threads, "--threads"),
+        (num_nodes, "--num-nodes"),
+    ):
+        _positive(value, option)
+    if num_starts is not None:
+        _positive(num_starts, "--num-starts")
+    if accelerator not in ("auto", "cpu", "gpu", "cuda", "mps"):
+        raise InputError(f"unknown accelerator {accelerator!r}", field="--accelerator")
+    if devices != "auto" and not devices.isdigit():
+        raise InputError(f"must be a number or 'auto', got {devices!r}", field="--devices")
+    if resume is not None and not resume.is_file():
+        raise InputError("no such checkpoint file", field="--resume", path=str(resume))
+    if embed_dim % 8 or embed_dim < 16:
+        raise InputError(f"must be a multiple of 8, at least 16, got {embed_dim}",
+                         field="--embed-dim")  # fmt: skip
+    config = TrainConfig(
+        variants=_variants(variant),
+        num_loc=num_loc,
+        epochs=epochs,
+        instances_per_epoch=instances_per_epoch,
+        batch_size=batch_size,
+        num_starts=num_starts,
+        lr=lr,
+        val_per_variant=val_per_variant,
+        val_reference_s=val_time,
+        seed=seed,
+        threads=threads,
+    )
+    history = run(
+        config,
+        out,
+        model_args=ModelArgs(embed_dim=embed_dim, num_layers=layers),
+        resume=resume,
+        weights_only=weights_only,
+        accelerator=accelerator,
+        devices=int(devices) if devices.isdigit() else devices,
+        num_nodes=num_nodes,
+        precision=precision,
+        progress=progress,
+    )
+    if history:
+        last = history[-1]
+        typer.echo(
+            f"{out}: epoch {last['epoch']}, validation gap {100 * last['val_gap']:.2f}% "
+            f"to pyvrp ({last['instances']} training instances, {last['train_s']:.0f} s)"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)

@@ -1,0 +1,118 @@
+"""Self-describing checkpoints: written atomically, read by one function, no pickles.
+
+A checkpoint is the dictionary Lightning writes (``state_dict``, optimizer and loop states,
+so ``vrp train --resume`` continues where it stopped) plus one ``"vrp_neural"`` entry that
+describes the model without any code:
+
+===================  ===================================================================
+key                  meaning
+===================  ===================================================================
+``format``           ``"vrp-neural/1"``
+``model_args``       the `ModelArgs` of the policy (rebuilds it from the file alone)
+``train_config``     the `TrainConfig` of the run (variants, size, budget, seed, ...)
+``reference``        the validation set and its reference costs (solver, time limit)
+``history``          one row of metrics per finished epoch (losses, validation gaps, time)
+``hardware``         where it was trained (device, threads, torch version)
+===================  ===================================================================
+
+Every value is a tensor, a number, a string, a list or a dict, so `read_checkpoint` loads
+with ``torch.load(..., weights_only=True)`` and a checkpoint can never run code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.fabric.plugins import CheckpointIO
+
+from vrp.errors import InputError
+from vrp.io import atomic_write
+from vrp.neural.policy import ModelArgs, Policy
+
+FORMAT = "vrp-neural/1"
+META = "vrp_neural"
+POLICY_PREFIX = "policy."  # the policy's parameters inside the training module's state_dict
+
+
+def read_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
+    """The raw checkpoint dictionary: the one place a checkpoint file is loaded.
+
+    Raises:
+        InputError: no such file, not a checkpoint, or not one of ours (naming the file).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("no such checkpoint file", path=str(p))
+    try:
+        ckpt = torch.load(p, map_location=map_location, weights_only=True)
+    except Exception as e:  # torch raises many types for a damaged or foreign file
+        raise InputError(
+            f"not a readable checkpoint ({e.__class__.__name__})", path=str(p)
+        ) from None
+    meta = ckpt.get(META) if isinstance(ckpt, dict) else None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise InputError(f"not a {FORMAT} checkpoint (no {META!r} entry)", path=str(p))
+    return ckpt
+
+
+def write_checkpoint(checkpoint: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """Write ``checkpoint`` atomically: an interrupted save never leaves half a file."""
+    with atomic_write(path, "wb") as fh:
+        torch.save(checkpoint, fh)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A policy rebuilt from a checkpoint, with what the checkpoint says about it."""
+
+    policy: Policy
+    meta: dict[str, Any]
+    path: Path
+
+    @property
+    def variants(self) -> list[str]:
+        return list(self.meta["train_config"]["variants"])
+
+    @property
+    def num_loc(self) -> int:
+        return int(self.meta["train_config"]["num_loc"])
+
+
+def load_policy(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> Loaded:
+    """The policy of a checkpoint, in eval mode on ``device``, with its metadata."""
+    ckpt = read_checkpoint(path)
+    meta = ckpt[META]
+    known = {f.name for f in fields(ModelArgs)}
+    args = ModelArgs(**{k: v for k, v in meta["model_args"].items() if k in known})
+    policy = Policy(args)
+    state = {
+        k[len(POLICY_PREFIX) :]: v
+        for k, v in ckpt["state_dict"].items()
+        if k.startswith(POLICY_PREFIX)
+    }
+    try:
+        policy.load_state_dict(state)
+    except RuntimeError as e:
+        raise InputError(f"weights do not fit the model arguments ({e})", path=str(path)) from None
+    return Loaded(policy.to(device).eval(), meta, Path(path))
+
+
+class AtomicCheckpointIO(CheckpointIO):
+    """Lightning's checkpoint I/O through `write_checkpoint` and `read_checkpoint`."""
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None
+    ) -> None:
+        write_checkpoint(checkpoint, path)
+
+    def load_checkpoint(
+        self, path: Any, map_location: Any = None, weights_only: bool | None = None
+    ) -> dict[str, Any]:
+        return read_checkpoint(path, map_location=map_location or "cpu")
+
+    def remove_checkpoint(self, path: Any) -> None:
+        Path(path).unlink(missing_ok=True)

@@ -1,0 +1,102 @@
+"""Inference: many instances at once, greedy from every start, 8-fold symmetry augmentation.
+
+Instances go through the bridge (`vrp.bridge.to_batch`) in chunks of equal size; each chunk is
+reset once, repeated under the 8 symmetries of the unit square (dihedral group: rotations
+and reflections of the coordinates; the matrices of the reset state are kept, so costs are
+those of the original instance) and decoded greedily from ``num_starts`` different first
+customers (POMO). Each instance keeps the candidate with the best reward whose routes
+`evaluate()` finds feasible; the caller scores what is returned with `evaluate()` again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+import torch
+from rl4co.data.transforms import dihedral_8_augmentation
+from rl4co.utils.ops import batchify
+
+from envs.mtvrp import VRPEnv
+from vrp.bridge import to_batch, to_solution
+from vrp.evaluate import evaluate
+from vrp.instance import Instance
+from vrp.neural.policy import Policy
+from vrp.solution import Solution
+
+MAX_ROLLOUTS = 4096  # parallel rollouts per chunk (memory: ~100 KB each at n = 100)
+MAX_TRIES = 8  # candidates checked by evaluate() before the best one is returned as is
+
+
+def solve_instances(
+    policy: Policy,
+    instances: Sequence[Instance],
+    *,
+    augment: int = 8,
+    num_starts: int | None = None,
+    device: str | torch.device = "cpu",
+    max_rollouts: int = MAX_ROLLOUTS,
+) -> list[Solution]:
+    """One solution per instance, in order.
+
+    Args:
+        policy: a trained policy (put in eval mode by the caller).
+        instances: any mix of sizes and variants (grouped by size internally).
+        augment: 1 (no augmentation) or 8 (the dihedral symmetries of the coordinates).
+        num_starts: greedy rollouts per instance and symmetry, each from a different first
+            customer; None for one per customer, 1 for a single greedy rollout.
+        device: where to decode.
+        max_rollouts: parallel rollouts per chunk (bounds memory).
+    """
+    if augment not in (1, 8):
+        raise ValueError(f"augment must be 1 or 8, got {augment}")
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, inst in enumerate(instances):
+        groups[inst.num_customers].append(i)
+    out: list[Solution | None] = [None] * len(instances)
+    env = VRPEnv()
+    for n, idx in groups.items():
+        starts = n if num_starts is None else max(1, min(num_starts, n))
+        chunk = max(1, max_rollouts // (augment * starts))
+        for lo in range(0, len(idx), chunk):
+            part = idx[lo : lo + chunk]
+            sols = _solve_chunk(policy, env, [instances[i] for i in part], augment, starts, device)
+            for i, sol in zip(part, sols, strict=True):
+                out[i] = sol
+    return [s for s in out if s is not None]
+
+
+@torch.inference_mode()
+def _solve_chunk(
+    policy: Policy,
+    env: VRPEnv,
+    instances: list[Instance],
+    augment: int,
+    starts: int,
+    device: str | torch.device,
+) -> list[Solution]:
+    batch = to_batch(instances, device=device)
+    td = env.reset(batch.td)
+    B = len(instances)
+    if augment > 1:
+        td = batchify(td, augment)  # [A*B], symmetry a of instance b at a * B + b
+        td.set("locs", dihedral_8_augmentation(td["locs"][:B]))
+    out = policy(td, env, "greedy", num_starts=starts)
+    # rollout (s, a, b) sits at s * A * B + a * B + b
+    reward = out["reward"].view(starts, augment, B).permute(2, 1, 0).reshape(B, -1)
+    T = out["actions"].shape[-1]
+    actions = out["actions"].view(starts, augment, B, T).permute(2, 1, 0, 3).reshape(B, -1, T)
+    order = reward.argsort(dim=1, descending=True).cpu()
+    actions = actions.cpu()
+    sols = []
+    for b, inst in enumerate(instances):
+        best = None
+        for k in order[b, :MAX_TRIES].tolist():
+            sol = to_solution(batch, b, actions[b, k].tolist())
+            if best is None:
+                best = sol
+            if evaluate(inst, sol).feasible:
+                best = sol
+                break
+        sols.append(best)
+    return sols

@@ -1,0 +1,407 @@
+"""Training: REINFORCE with the POMO shared baseline, mixed-variant batches, one LightningModule.
+
+Each training step draws a fresh batch from `envs.generator.VRPGenerator` (seeded by run seed,
+epoch and batch index, so a resumed run draws what the uninterrupted one would have drawn),
+rolls out ``num_starts`` sampled solutions per instance, each beginning at a different
+customer (POMO, Kwon et al. 2020), and uses the mean reward over an instance's starts as the
+baseline. Variants differ in cost scale (an open route costs less than a closed one with time
+windows), so the advantage of an instance is divided by a running mean cost of its variant:
+every variant pulls on the gradient with a similar strength.
+
+After every epoch the policy decodes a fixed validation set (instances of `vrp.generate` per
+variant, seeded apart from training) greedily from every start; `evaluate()` scores the routes
+and the gap to reference costs (PyVRP, computed once and kept in the checkpoint) is logged,
+written to ``<out>.csv`` and stored in the checkpoint, which is saved atomically after every
+epoch and on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, TQDMProgressBar
+from rl4co.utils.ops import unbatchify
+from torch.utils.data import DataLoader
+
+from envs.flags import VARIANT_NAMES, variant_index
+from envs.generator import VRPGenerator
+from envs.mtvrp import VRPEnv
+from vrp.errors import InputError
+from vrp.generate import generate_many
+from vrp.instance import Instance
+from vrp.io import atomic_write
+from vrp.neural.checkpoint import FORMAT, META, AtomicCheckpointIO, read_checkpoint
+from vrp.neural.decode import solve_instances
+from vrp.neural.policy import ModelArgs, Policy
+
+VAL_SEED = 987_654  # validation instances: `vrp generate --seed 987654`, apart from test sets
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The settings of a training run (stored in the checkpoint)."""
+
+    variants: tuple[str, ...]
+    num_loc: int = 50
+    epochs: int = 10
+    instances_per_epoch: int = 10_000
+    batch_size: int = 64
+    num_starts: int | None = None  # POMO starts per instance; None: one per customer
+    lr: float = 3e-4
+    weight_decay: float = 1e-6
+    grad_clip: float = 1.0
+    cost_ema: float = 0.99  # running mean cost per variant, for the advantage scale
+    val_per_variant: int = 8
+    val_reference_s: float = 1.0  # PyVRP time per validation instance
+    seed: int = 0
+    threads: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["variants"] = list(self.variants)
+        return d
+
+
+@dataclass
+class Reference:
+    """The fixed validation set: which instances, and the reference cost of each."""
+
+    variants: list[str]
+    num_loc: int
+    per_variant: int
+    seed: int
+    solver: str
+    time_limit_s: float
+    costs: dict[str, list[float]] = field(default_factory=dict)
+
+    def instances(self) -> dict[str, list[Instance]]:
+        return {
+            v: generate_many(v, self.num_loc, self.per_variant, self.seed) for v in self.variants
+        }
+
+    def matches(self, config: TrainConfig) -> bool:
+        return (
+            self.variants == list(config.variants)
+            and self.num_loc == config.num_loc
+            and self.per_variant == config.val_per_variant
+        )
+
+
+def compute_reference(config: TrainConfig, log=print) -> Reference:
+    """Reference costs of the validation set: PyVRP with ``val_reference_s`` per instance."""
+    from vrp.solvers.base import run_solver
+    from vrp.solvers.registry import get_solver
+
+    ref = Reference(
+        list(config.variants),
+        config.num_loc,
+        config.val_per_variant,
+        VAL_SEED,
+        "pyvrp",
+        config.val_reference_s,
+    )
+    solver = get_solver("pyvrp")
+    t0 = time.perf_counter()
+    for v, insts in ref.instances().items():
+        costs = []
+        for i, inst in enumerate(insts):
+            res = run_solver(solver, inst, config.val_reference_s, seed=i)
+            if not res.feasible or res.cost is None:
+                raise RuntimeError(f"pyvrp found no feasible solution for {inst.name}")
+            costs.append(res.cost)
+        ref.costs[v] = costs
+    log(
+        f"reference: {len(ref.variants) * ref.per_variant} validation instances solved by pyvrp "
+        f"({config.val_reference_s:g} s each) in {time.perf_counter() - t0:.0f} s"
+    )
+    return ref
+
+
+def validation_gaps(
+    policy: Policy, ref: Reference, device: torch.device
+) -> tuple[float, dict[str, float], int]:
+    """Mean gap (cost / reference - 1) overall and per variant, and the infeasible count."""
+    from vrp.evaluate import evaluate
+
+    by_variant, infeasible = {}, 0
+    for v, insts in ref.instances().items():
+        sols = solve_instances(policy, insts, augment=1, device=device)
+        gaps = []
+        for inst, sol, r in zip(insts, sols, ref.costs[v], strict=True):
+            ev = evaluate(inst, sol)
+            infeasible += not ev.feasible
+            gaps.append(ev.cost / r - 1.0 if ev.feasible else math.nan)
+        by_variant[v] = sum(gaps) / len(gaps)
+    overall = sum(by_variant.values()) / len(by_variant)
+    return overall, by_variant, infeasible
+
+
+# -- the LightningModule ----------------------------------------------------------------------
+
+
+class PolicyTraining(L.LightningModule):
+    """REINFORCE with the POMO shared baseline and per-variant advantage scaling."""
+
+    def __init__(
+        self,
+        model_args: ModelArgs,
+        config: TrainConfig,
+        reference: Reference,
+        out: Path,
+        weights_only: bool = False,
+    ):
+        super().__init__()
+        self.policy = Policy(model_args)
+        self.model_args, self.config, self.reference = model_args, config, reference
+        self.out, self.weights_only = out, weights_only
+        self.env = VRPEnv()
+        self.register_buffer("cost_scale", torch.zeros(len(VARIANT_NAMES)))
+        self.history: list[dict[str, Any]] = []
+        self._optimizer_state: dict[str, Any] | None = None
+        self.epoch_offset = 0
+        self._epoch_sums: dict[str, float] = {}
+        self._epoch_t0 = time.perf_counter()
+
+    def restore(self, checkpoint: dict[str, Any]) -> None:
+        """Continue from ``checkpoint``: weights, cost scales, history and (if saved) the
+        optimizer state; the epochs it finished are not trained again."""
+        self.load_state_dict(checkpoint["state_dict"])
+        self.history = list(checkpoint[META].get("history", []))
+        self.epoch_offset = len(self.history)
+        states = checkpoint.get("optimizer_states") or []
+        self._optimizer_state = states[0] if states else None
+
+    @property
+    def epoch(self) -> int:
+        """0-based index of the current epoch over every resumed run."""
+        return self.epoch_offset + self.current_epoch
+
+    # -- data: batches are drawn inside the step; the loader only numbers them ---------------
+
+    def train_dataloader(self) -> DataLoader:
+        steps = max(1, self.config.instances_per_epoch // self.config.batch_size)
+        return DataLoader(range(steps), batch_size=None, shuffle=False)
+
+    def _batch(self, index: int):
+        c = self.config
+        seed = (c.seed * 1_000_003 + self.epoch) * 100_003 + int(index)
+        gen = VRPGenerator(num_loc=c.num_loc, variants=list(c.variants), seed=seed)
+        return self.env.reset(gen(c.batch_size).to(self.device))
+
+    # -- the step ----------------------------------------------------------------------------
+
+    def training_step(self, index: torch.Tensor, batch_idx: int) -> torch.Tensor:
+        c = self.config
+        td = self._batch(int(index))
+        starts = c.num_starts or c.num_loc
+        out = self.policy(td, self.env, "sampling", num_starts=starts)
+        reward = unbatchify(out["reward"], starts).float()  # [B, S]
+        ll = unbatchify(out["log_likelihood"], starts)  # [B, S]
+        v = variant_index(td)  # [B]
+        cost = -reward.mean(1)
+        self._update_cost_scale(v, cost.detach())
+        advantage = (reward - reward.mean(1, keepdim=True)) / self.cost_scale[v][:, None]
+        loss = -(advantage.detach() * ll).mean()
+
+        best = -reward.max(1).values.mean()
+        self.log("loss", loss, prog_bar=True, batch_size=c.batch_size)
+        self.log("cost", best, prog_bar=True, batch_size=c.batch_size)
+        s = self._epoch_sums
+        s["loss"] = s.get("loss", 0.0) + float(loss.detach())
+        s["cost"] = s.get("cost", 0.0) + float(best)
+        s["steps"] = s.get("steps", 0.0) + 1
+        return loss
+
+    @torch.no_grad()
+    def _update_cost_scale(self, v: torch.Tensor, cost: torch.Tensor) -> None:
+        n = len(VARIANT_NAMES)
+        sums = torch.zeros(n, device=cost.device).index_add_(0, v, cost)
+        counts = torch.zeros(n, device=cost.device).index_add_(0, v, torch.ones_like(cost))
+        seen = counts > 0
+        mean = sums[seen] / counts[seen]
+        old = self.cost_scale[seen]
+        beta = self.config.cost_ema
+        self.cost_scale[seen] = torch.where(old > 0, beta * old + (1 - beta) * mean, mean)
+
+    def configure_optimizers(self):
+        c = self.config
+        opt = torch.optim.AdamW(self.policy.parameters(), lr=c.lr, weight_decay=c.weight_decay)
+        if self._optimizer_state is not None:
+            opt.load_state_dict(self._optimizer_state)
+            for group in opt.param_groups:  # this run's settings win over the saved ones
+                group["lr"], group["weight_decay"] = c.lr, c.weight_decay
+        return opt
+
+    # -- end of epoch: validate, record, save -------------------------------------------------
+
+    def on_train_epoch_start(self) -> None:
+        self._epoch_sums = {}
+        self._epoch_t0 = time.perf_counter()
+
+    def on_train_epoch_end(self) -> None:
+        t_train = time.perf_counter() - self._epoch_t0
+        self.policy.eval()
+        gap, by_variant, infeasible = validation_gaps(self.policy, self.reference, self.device)
+        self.policy.train()
+        s = self._epoch_sums
+        steps = max(s.get("steps", 0.0), 1.0)
+        prev = self.history[-1] if self.history else {}
+        row = {
+            "epoch": self.epoch + 1,
+            "instances": int(prev.get("instances", 0))
+            + int(s.get("steps", 0)) * self.config.batch_size * self.trainer.world_size,
+            "train_loss": s.get("loss", 0.0) / steps,
+            "train_cost": s.get("cost", 0.0) / steps,
+            "val_gap": gap,
+            "val_infeasible": infeasible,
+            "epoch_s": t_train,
+            "train_s": float(prev.get("train_s", 0.0)) + t_train,
+            **{f"gap_{v}": g for v, g in by_variant.items()},
+        }
+        self.history.append(row)
+        self.log("val_gap", gap, prog_bar=True, sync_dist=False)
+        if self.trainer.is_global_zero:
+            _write_csv(self.history, self.out.with_suffix(".csv"))
+            print(
+                f"epoch {row['epoch']}: train cost {row['train_cost']:.4f}, "
+                f"validation gap {100 * gap:.2f}% ({infeasible} infeasible), "
+                f"{t_train:.0f} s",
+                file=sys.stderr,
+            )
+        self.trainer.save_checkpoint(self.out, weights_only=self.weights_only)
+
+    # -- checkpoint contents ------------------------------------------------------------------
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint[META] = {
+            "format": FORMAT,
+            "model_args": self.model_args.to_dict(),
+            "train_config": self.config.to_dict(),
+            "reference": asdict(self.reference),
+            "history": list(self.history),
+            "hardware": hardware(self.trainer),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.history = list(checkpoint[META].get("history", []))
+
+
+def hardware(trainer: L.Trainer | None = None) -> dict[str, Any]:
+    """Where the run trains: device, process count and threads, versions."""
+    info: dict[str, Any] = {
+        "torch": str(torch.__version__),
+        "python": platform.python_version(),
+        "cpu_threads": torch.get_num_threads(),
+        "machine": platform.machine(),
+    }
+    if trainer is not None:
+        info["accelerator"] = type(trainer.accelerator).__name__
+        info["world_size"] = trainer.world_size
+        if torch.cuda.is_available() and info["accelerator"] == "CUDAAccelerator":
+            info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def _write_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
+    keys: list[str] = []
+    for r in rows:
+        keys += [k for k in r if k not in keys]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=keys)
+    w.writeheader()
+    w.writerows(rows)
+    with atomic_write(path) as fh:
+        fh.write(buf.getvalue())
+
+
+class SaveOnInterrupt(Callback):
+    """Ctrl-C (or any crash) during training saves the checkpoint before Lightning exits."""
+
+    def __init__(self, out: Path):
+        self.out = out
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exc: BaseException):
+        if isinstance(exc, KeyboardInterrupt):
+            trainer.save_checkpoint(self.out, weights_only=pl_module.weights_only)
+            if trainer.is_global_zero:
+                print(
+                    f"\ninterrupted: saved {self.out}; continue with --resume {self.out}",
+                    file=sys.stderr,
+                )
+
+
+# -- the entry point --------------------------------------------------------------------------
+
+
+def train(
+    config: TrainConfig,
+    out: Path,
+    *,
+    model_args: ModelArgs | None = None,
+    resume: Path | None = None,
+    weights_only: bool = False,
+    accelerator: str = "auto",
+    devices: int | str = 1,
+    num_nodes: int = 1,
+    precision: str | None = None,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Train (or continue training) a policy and write its checkpoint to ``out``.
+
+    With ``resume``, the model arguments, the weights, the per-variant cost scales, the
+    history, the optimizer state (unless the checkpoint was saved ``weights_only``) and the
+    validation references (if the validation set is unchanged) come from that checkpoint;
+    ``config.epochs`` is the total to reach, counting the epochs it already has. Returns the
+    history of per-epoch metrics.
+    """
+    torch.set_num_threads(config.threads)
+    out = Path(out)
+    previous = read_checkpoint(resume) if resume is not None else None
+    reference = None
+    if previous is not None:
+        meta = previous[META]
+        model_args = ModelArgs(**meta["model_args"])
+        done = len(meta.get("history", []))
+        if done >= config.epochs:
+            raise InputError(
+                f"{resume} already has {done} epochs; ask for more with --epochs", field="--epochs"
+            )
+        ref = Reference(**meta["reference"])
+        reference = ref if ref.matches(config) else None
+    if reference is None:
+        reference = compute_reference(config, log=lambda m: print(m, file=sys.stderr))
+    module = PolicyTraining(model_args or ModelArgs(), config, reference, out, weights_only)
+    if previous is not None:
+        module.restore(previous)
+    callbacks: list[Callback] = [SaveOnInterrupt(out)]
+    if progress:
+        callbacks.append(TQDMProgressBar(refresh_rate=10))
+    trainer = L.Trainer(
+        max_epochs=config.epochs - module.epoch_offset,
+        accelerator=accelerator,
+        devices=devices,
+        num_nodes=num_nodes,
+        precision=precision,
+        logger=False,
+        enable_checkpointing=False,
+        enable_model_summary=False,
+        enable_progress_bar=progress,
+        callbacks=callbacks,
+        plugins=[AtomicCheckpointIO()],
+        gradient_clip_val=config.grad_clip,
+        limit_val_batches=0,
+        num_sanity_val_steps=0,
+    )
+    trainer.fit(module)
+    return module.history
