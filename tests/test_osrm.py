@@ -436,3 +436,35 @@ def test_a_map_needs_lonlat_coordinates(tmp_path):
     inst = generate("cvrp", 5, seed=0)
     with pytest.raises(InputError, match="lonlat"):
         write_route_map(inst, Solution.from_lists([list(inst.customers)]), tmp_path / "m.html")
+
+
+def test_vrp_solve_on_a_city_instance_is_feasible_and_draws_its_map(server, tmp_path):
+    inst_path = tmp_path / "city.json"
+    from vrp.io import write_instance
+
+    write_instance(sample_city(server.client(), REGION, "vrptw", 12, seed=1)[0], inst_path)
+    out, html = tmp_path / "sol.json", tmp_path / "routes.html"
+    result = CliRunner().invoke(
+        app,
+        ["solve", str(inst_path), "-t", "1", "--out", str(out), "--map", str(html),
+         "--osrm", server.url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    sol = json.loads(out.read_text())
+    assert sol["feasible"] is True
+    assert html.read_text().count("L.polyline(") == len(sol["routes"])
+
+
+def test_a_map_without_a_server_serves_the_region_that_covers_the_instance(server, tmp_path):
+    from dataclasses import replace
+
+    from vrp.maps import map_region, write_route_map
+
+    inst = sample_city(server.client(), REGION, "cvrp", 6, seed=2)[0]
+    assert map_region(inst).name == "monaco"
+    sol = Solution.from_lists([list(inst.customers)])
+    write_route_map(inst, sol, tmp_path / "m.html")
+    assert (tmp_path / "m.html").read_text().count("L.polyline(") == 1
+    far = replace(inst, locations=inst.locations + [[-5.0, 0.0]])  # the same, in the Atlantic
+    with pytest.raises(InputError, match="--map: no prepared region covers these points"):
+        map_region(far)

@@ -19,6 +19,7 @@ from vrp.solution import Solution
 
 if TYPE_CHECKING:
     from vrp.matrix import OsrmClient
+    from vrp.osrm import Region
 
 COLOURS = (
     "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324",
@@ -30,29 +31,46 @@ ATTRIBUTION = (
 )
 
 
-def write_route_map(
-    instance: Instance,
-    solution: Solution,
-    path: str | os.PathLike[str],
-    osrm_url: str | None = None,
-    region: str | None = None,
-) -> None:
-    """Write an HTML map of ``solution``'s routes to ``path``.
+def map_region(instance: Instance, osrm_url: str | None = None) -> Region | None:
+    """The region whose server draws ``instance``'s map (None with ``osrm_url``).
 
-    Road geometry comes from the OSRM server at ``osrm_url``; without one, a server for
-    ``region`` (default: monaco) runs for the duration of the call.
-
-    Raises:
-        InputError: the instance has no ``lonlat`` locations, or OSRM cannot be used.
+    Raises `InputError` when no map can be drawn: call it before a long solve.
     """
-    from vrp.osrm import connect
+    from vrp.osrm import region_for
 
     if instance.coordinates != "lonlat" or instance.locations is None:
         raise InputError(
             'a map needs an instance with "coordinates": "lonlat" and locations',
             field="--map",
         )
-    with connect(osrm_url, region, cache_key=None) as client:
+    if osrm_url:
+        return None
+    try:
+        return region_for(instance.locations)
+    except InputError as e:
+        raise InputError(e.detail, field="--map") from None
+
+
+def write_route_map(
+    instance: Instance,
+    solution: Solution,
+    path: str | os.PathLike[str],
+    osrm_url: str | None = None,
+    region: str | Region | None = None,
+) -> None:
+    """Write an HTML map of ``solution``'s routes to ``path``.
+
+    Road geometry comes from the OSRM server at ``osrm_url``; without one, a server for
+    ``region`` (default: the prepared region that covers the instance) runs for the
+    duration of the call.
+
+    Raises:
+        InputError: the instance has no ``lonlat`` locations, or OSRM cannot be used.
+    """
+    from vrp.osrm import connect
+
+    found = map_region(instance, osrm_url)
+    with connect(osrm_url, region or found, cache_key=None) as client:
         html = route_map_html(instance, solution, client)
     from vrp.io import atomic_write
 

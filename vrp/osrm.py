@@ -163,6 +163,31 @@ def load_region(name: str) -> Region:
     return Region(name, path, meta)
 
 
+def prepared_regions() -> list[Region]:
+    """Every prepared region, by name."""
+    root = osrm_home() / "regions"
+    names = sorted(p.parent.name for p in root.glob("*/region.json"))
+    return [load_region(n) for n in names if not n.startswith(".")]
+
+
+def region_for(lonlat: np.ndarray) -> Region:
+    """The prepared region whose roads' bounding box holds every point (the smallest such)."""
+    pts = np.asarray(lonlat, dtype=float).reshape(-1, 2)
+    fits = []
+    for reg in prepared_regions():
+        lon0, lat0, lon1, lat1 = reg.bbox
+        inside = (pts[:, 0] >= lon0) & (pts[:, 0] <= lon1)
+        inside &= (pts[:, 1] >= lat0) & (pts[:, 1] <= lat1)
+        if inside.all():
+            fits.append(((lon1 - lon0) * (lat1 - lat0), reg.name, reg))
+    if not fits:
+        raise InputError(
+            "no prepared region covers these points: prepare one (vrp osrm prepare X.osm.pbf)"
+            " or give a running server (--osrm URL)"
+        )
+    return min(fits)[2]
+
+
 def prepare_region(pbf: str | os.PathLike[str], name: str | None = None) -> Region:
     """Extract and contract (CH) an OpenStreetMap extract into ``regions/<name>``.
 
