@@ -31,6 +31,8 @@ _PACKAGES = {
     "auto": ["pyvrp", "ortools", "hygese"],
     "neural": ["torch", "rl4co"],
 }
+REPORT_EVERY_S = 120.0
+"""During a long benchmark, the summary files are rewritten this often (without the plot)."""
 
 
 def _clock(seconds: float) -> str:
@@ -235,6 +237,7 @@ def benchmark(
         "versions": _versions(names),
         "reference": ref.label,
         "instances": len(sources),
+        "code": bm.code_version(),
     }
     typer.echo(
         f"{len(runs)} runs ({len(sources)} instances × {len(names)} solvers × {seeds} seeds × "
@@ -244,8 +247,17 @@ def benchmark(
     )
     progress = _Progress(todo, n_workers)
     timeout = (lambda tl: hard_timeout) if hard_timeout else bm.default_hard_timeout
+    last_report = time.perf_counter()
+
+    def finished(rec: dict[str, Any]) -> None:
+        nonlocal last_report
+        progress.finished(rec)
+        if time.perf_counter() - last_report > REPORT_EVERY_S:  # partial results stay readable
+            report(out, runs, ref, meta, names, plot=False)
+            last_report = time.perf_counter()
+
     try:
-        bm.execute(todo, out, n_workers, timeout, progress.finished, progress.tick)
+        bm.execute(todo, out, n_workers, timeout, finished, progress.tick)
     except KeyboardInterrupt:
         progress.close()
         table = report(out, runs, ref, meta, names, plot)

@@ -29,7 +29,9 @@ import multiprocessing as mp
 import os
 import platform
 import re
+import shlex
 import signal
+import subprocess
 import sys
 import time
 import traceback
@@ -424,9 +426,25 @@ def execute(
     return finished
 
 
+def code_version() -> str:
+    """The git commit of this checkout, with ``+dirty`` when files differ from it."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+        return done.stdout.strip()
+
+    try:
+        head = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (head or "unknown") + ("+dirty" if dirty else "")
+
+
 def python_command() -> str:
     """The command line of this process, for the record (``vrp benchmark ...``)."""
     argv = list(sys.argv)
     if argv and Path(argv[0]).name in ("vrp", "main.py", "__main__.py"):
         argv[0] = "vrp"
-    return " ".join(argv)
+    return shlex.join(argv)

@@ -262,7 +262,7 @@ def settings_lines(meta: dict[str, Any]) -> list[str]:
         f"- seeds: {meta['seeds']} (0..{meta['seeds'] - 1}); workers: {workers}",
         f"- machine: {m['platform']}, {m['cpu_count']} CPUs ({m['cpu_model'] or 'unknown'}), "
         f"Python {m['python']}",
-        f"- engines: {engines or '–'}",
+        f"- engines: {engines or '–'}; code: {meta.get('code', 'unknown')}",
         f"- reference: {meta['reference']}",
         f"- instances: {meta['instances']}; runs: {meta['runs']}; finished {meta['finished_at']}",
     ]
