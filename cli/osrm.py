@@ -71,7 +71,7 @@ def serve(
         raise KeyboardInterrupt  # SIGTERM stops the server as cleanly as Ctrl-C
 
     signal.signal(signal.SIGTERM, stop)
-    with serve_region(region, port=port, max_table_size=max_table_size) as server:
+    with serve_region(region, port=port, max_table_size=max_table_size, keep_log=True) as server:
         typer.echo(server.url)
         typer.echo(
             f"serving {region} at {server.url} (log: {server.log_path}); Ctrl-C stops it",

@@ -188,6 +188,7 @@ def test_a_server_starts_on_loopback_and_stops_cleanly():
         assert s.client(cache_key=None).table(POINTS[:2]).distances.shape == (2, 2)
     assert s.process.poll() is not None
     assert port_is_free(s.port)
+    assert not s.log_path.exists()  # removed after a clean stop
 
 
 def test_a_busy_port_is_one_clear_error():

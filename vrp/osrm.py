@@ -365,11 +365,13 @@ def serve(
     max_table_size: int = DEFAULT_MAX_TABLE_SIZE,
     threads: int = 2,
     ready_timeout: float = 30.0,
+    keep_log: bool = False,
 ) -> Iterator[Server]:
     """Run osrm-routed for ``region`` on 127.0.0.1 until the block ends.
 
     Yields once the server answers. A given ``port`` must be free; without one a free port
-    is picked. The server is stopped (SIGTERM, then SIGKILL) however the block ends.
+    is picked. The server is stopped (SIGTERM, then SIGKILL) however the block ends. Its
+    log (``.osrm/logs/``) is removed after a clean stop unless ``keep_log``.
     """
     reg = load_region(region) if isinstance(region, str) else region
     routed = executable("osrm-routed")
@@ -387,11 +389,15 @@ def serve(
             cwd=reg.path, start_new_session=True, preexec_fn=_die_with_parent,
         )  # fmt: skip
     server = Server(reg, port, proc, log_path, max_table_size)
+    ready = False
     try:
         _wait_ready(server, ready_timeout)
+        ready = True
         yield server
     finally:
         server.stop()
+        if ready and not keep_log and server.process.returncode in (0, -signal.SIGTERM):
+            log_path.unlink(missing_ok=True)
 
 
 def _die_with_parent() -> None:
