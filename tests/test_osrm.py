@@ -469,3 +469,44 @@ def test_a_map_without_a_server_serves_the_region_that_covers_the_instance(serve
     far = replace(inst, locations=inst.locations + [[-5.0, 0.0]])  # the same, in the Atlantic
     with pytest.raises(InputError, match="--map: no prepared region covers these points"):
         map_region(far)
+
+
+def test_a_transient_server_failure_is_retried_and_a_lasting_one_is_one_error():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from vrp.errors import SolverError
+
+    answers: list[int] = []
+
+    class Flaky(BaseHTTPRequestHandler):  # 503 on odd requests, a 2-point table on even ones
+        def do_GET(self):
+            answers.append(503 if len(answers) % 2 == 0 else 200)
+            body = b"overloaded"
+            if answers[-1] == 200:
+                wp = [{"location": p, "distance": 0.0} for p in POINTS[:2]]
+                body = json.dumps(
+                    {"code": "Ok", "distances": [[0, 5], [6, 0]], "durations": [[0, 1], [2, 0]],
+                     "sources": wp, "destinations": wp}
+                ).encode()  # fmt: skip
+            self.send_response(answers[-1])
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        table = OsrmClient(url, retries=3).table(POINTS[:2])
+        assert answers == [503, 200]
+        assert table.distances.tolist() == [[0, 5], [6, 0]]
+        answers.clear()
+        with pytest.raises(SolverError, match="failed: overloaded"):
+            OsrmClient(url, retries=1).table(POINTS[2:4])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
