@@ -251,3 +251,14 @@ def test_a_bad_solution_file_gives_one_clear_error(tmp_path, data, message):
     with pytest.raises(InputError) as err:
         read_solution(p)
     assert str(err.value).startswith(f"{p}: ") and message in str(err.value)
+
+
+def test_written_files_get_the_usual_permissions(tmp_path: Path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        write_instance(instance_from_dict(GOOD), tmp_path / "p.json")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "p.json").stat().st_mode & 0o777 == 0o644
