@@ -1,0 +1,137 @@
+"""`vrp solve`: the summary, the solution file and JSON, the plot, one-line errors, time."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from vrp.evaluate import evaluate
+from vrp.generate import generate
+from vrp.io import instance_to_dict, read_instance, read_solution, write_instance
+from vrp.solvers.base import WALL_CAP_FACTOR
+
+LIMIT = "0.2"
+
+
+def _write(tmp_path: Path, variant: str = "vrptw", n: int = 20, seed: int = 1) -> Path:
+    path = tmp_path / f"{variant}.json"
+    write_instance(generate(variant, n, seed=seed), path)
+    return path
+
+
+def _run(*args: str):
+    return CliRunner().invoke(app, ["solve", *args])
+
+
+def _one_error_line(result) -> str:
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_the_summary_shows_cost_routes_loads_and_runtime(tmp_path: Path):
+    result = _run(str(_write(tmp_path)), "--time-limit", LIMIT)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    for text in ("vrptw, 20 customers", "solver    auto(pyvrp)", "feasible  yes", "s CPU"):
+        assert text in out
+    cost = float(next(line.split()[1] for line in out.splitlines() if line.startswith("cost")))
+    rows = [line for line in out.splitlines() if line.strip()[:1].isdigit()]
+    routes = int(next(line.split()[1] for line in out.splitlines() if line.startswith("routes")))
+    assert len(rows) == routes and cost > 0
+    assert all("/ 30 (" in row for row in rows)  # peak load against capacity 30
+
+
+def test_out_writes_a_feasible_solution_file_with_the_evaluated_cost(tmp_path: Path):
+    inst_path, sol_path = _write(tmp_path, "ovrpmbltw"), tmp_path / "sol.json"
+    result = _run(str(inst_path), "-t", LIMIT, "--out", str(sol_path), "--seed", "3")
+    assert result.exit_code == 0, result.output
+    data = json.loads(sol_path.read_text())
+    assert data["format"] == "vrp-solution/1" and data["feasible"] is True
+    ev = evaluate(read_instance(inst_path), read_solution(sol_path))
+    assert ev.feasible and data["cost"] == pytest.approx(ev.cost, abs=1e-6)
+    assert data["solver"] == "auto(pyvrp)"
+
+
+def test_json_prints_the_solution_on_stdout_and_the_summary_on_stderr(tmp_path: Path):
+    result = _run(str(_write(tmp_path, "cvrp")), "-t", LIMIT, "--json", "--solver", "hgs")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["solver"] == "hgs" and data["feasible"] is True
+    assert "feasible  yes" in result.stderr
+
+
+def test_plot_writes_a_png(tmp_path: Path):
+    png = tmp_path / "routes.png"
+    result = _run(str(_write(tmp_path, "mdvrpb")), "-t", LIMIT, "--plot", str(png))
+    assert result.exit_code == 0, result.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_refuses_an_instance_without_locations_before_solving(tmp_path: Path):
+    data = instance_to_dict(generate("cvrp", 5, seed=1))
+    inst = read_instance(_write(tmp_path, "cvrp", n=5))
+    data["distance_matrix"] = np.round(inst.distances, 6).tolist()
+    for node in data["depots"] + data["customers"]:
+        del node["location"]
+    path = tmp_path / "matrix.json"
+    path.write_text(json.dumps(data))
+    line = _one_error_line(_run(str(path), "-t", LIMIT, "--plot", str(tmp_path / "p.png")))
+    assert "--plot: cannot plot" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--solver", "lkh"], "unknown solver 'lkh'"),  # not registered
+        (["--solver", "hgs"], "hgs cannot solve vrptw"),  # CVRP only
+        (["--time-limit", "0"], "--time-limit"),  # not positive
+    ],
+)
+def test_bad_options_give_one_line_and_exit_1(tmp_path: Path, args: list[str], expected: str):
+    line = _one_error_line(_run(str(_write(tmp_path)), *args))
+    assert expected in line
+
+
+def test_a_window_that_no_depot_reaches_is_named_before_solving(tmp_path: Path):
+    data = instance_to_dict(generate("vrptw", 10, seed=1))
+    data["customers"][3]["time_window"] = [0, 0.001]
+    path = tmp_path / "late.json"
+    path.write_text(json.dumps(data))
+    line = _one_error_line(_run(str(path), "-t", LIMIT))
+    assert "customers[3]" in line and "cannot be reached" in line
+
+
+def test_a_run_without_a_feasible_solution_says_so_and_prints_no_routes(tmp_path: Path):
+    # Six customers of demand 26 with capacity 50 need six routes; four vehicles pass the
+    # total-load check (4 x 50 >= 156) but no solution exists.
+    data = {
+        "depots": [{"location": [0, 0]}],
+        "customers": [{"location": [i, 1], "delivery": 26} for i in range(6)],
+        "vehicles": {"capacity": 50, "count": 4},
+    }
+    path = tmp_path / "tight.json"
+    path.write_text(json.dumps(data))
+    line = _one_error_line(_run(str(path), "-t", LIMIT, "--solver", "pyvrp"))
+    assert "no feasible solution found" in line
+
+
+def test_the_time_limit_holds_within_the_stated_wall_cap(tmp_path: Path):
+    limit = 1.0
+    path = _write(tmp_path, "vrptw", n=100)
+    t0 = time.perf_counter()
+    result = _run(str(path), "-t", str(limit), "--json", "--solver", "pyvrp")
+    wall = time.perf_counter() - t0
+    assert result.exit_code == 0, result.output
+    # CPU budget, capped at WALL_CAP_FACTOR x limit wall seconds; 0.5 s for reading the
+    # file, building the model and the first local search at n = 100.
+    assert json.loads(result.stdout)["runtime_s"] <= WALL_CAP_FACTOR * limit + 0.5
+    assert wall <= WALL_CAP_FACTOR * limit + 1.5

@@ -1,0 +1,231 @@
+"""Every registered solver against `evaluate()`: on every variant it either refuses with a
+reason or returns routes that are feasible; the adapters are exact on tiny instances."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from vrp.errors import InputError, SolverError
+from vrp.evaluate import evaluate
+from vrp.generate import generate
+from vrp.instance import Instance
+from vrp.solution import Route, Solution
+from vrp.solvers import registry
+from vrp.solvers.base import refusal, run_solver, solve
+from vrp.solvers.checks import check_solvable
+from vrp.variants import VARIANT_NAMES, all_variants, parse_variant
+
+LIMIT_S = 0.2
+CONTRACT_LIMIT_S = 0.1  # x 48 variants x every engine: keep the file fast
+
+
+@pytest.fixture(scope="module")
+def instances() -> dict[str, Instance]:
+    return {v: generate(v, 20, seed=7) for v in VARIANT_NAMES}
+
+
+@pytest.mark.parametrize("name", registry.solver_names())
+def test_every_solver_solves_or_refuses_each_variant_and_its_routes_are_feasible(
+    name: str, instances: dict[str, Instance]
+):
+    failures = []
+    for variant, inst in instances.items():
+        engine = registry.get_solver(name)
+        reason = refusal(engine, inst)
+        if reason is not None:
+            assert reason.strip(), f"{name} refuses {variant} without a reason"
+            with pytest.raises(SolverError):
+                solve(inst, engine, LIMIT_S)
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = solve(inst, engine, CONTRACT_LIMIT_S, seed=1)
+        except SolverError as e:  # a refusal found at solve time: allowed, with a reason
+            assert str(e).strip()
+            continue
+        if result.solution is None:
+            failures.append(f"{variant}: no solution in {CONTRACT_LIMIT_S} s")
+        elif not result.feasible:
+            assert result.evaluation is not None
+            failures.append(f"{variant}: infeasible: {result.evaluation.violations[0]}")
+    assert not failures, f"{name}: " + "; ".join(failures)
+
+
+@pytest.mark.parametrize("name", registry.solver_names())
+def test_every_solver_names_a_reason_or_supports_each_variant(name: str):
+    engine = registry.get_solver(name)
+    for v in all_variants():
+        reason = engine.unsupported(v)
+        assert reason is None or (isinstance(reason, str) and reason)
+
+
+def test_pyvrp_supports_all_48_variants_and_hgs_only_cvrp():
+    pyvrp, hgs = registry.get_solver("pyvrp"), registry.get_solver("hgs")
+    assert all(pyvrp.unsupported(v) is None for v in all_variants())
+    supported = [v.name for v in all_variants() if hgs.unsupported(v) is None]
+    assert supported == ["cvrp"]
+    assert "time windows" in (hgs.unsupported(parse_variant("vrptw")) or "")
+
+
+# -- exactness on tiny instances: the engine finds the true optimum by FORMAT.md's rules --------
+
+
+def _optimum(inst: Instance) -> float:
+    """Brute force: the cheapest feasible solution (fleet count unset)."""
+    cust = list(inst.customers)
+    best_route: dict[frozenset[int], float] = {}
+    for k in range(1, len(cust) + 1):
+        for seq in itertools.permutations(cust, k):
+            for d in range(inst.num_depots):
+                ev = evaluate(inst, Solution([Route(d, seq)]))
+                if any(v.rule != "visits" for v in ev.violations):
+                    continue
+                key = frozenset(seq)
+                best_route[key] = min(best_route.get(key, math.inf), ev.cost)
+    best: dict[frozenset[int], float] = {frozenset(): 0.0}
+    for size in range(1, len(cust) + 1):
+        for subset in itertools.combinations(cust, size):
+            s = frozenset(subset)
+            first = subset[0]  # the route holding the smallest customer, then the rest
+            value = math.inf
+            for r, c in best_route.items():
+                if first in r and r <= s:
+                    value = min(value, c + best[s - r])
+            best[s] = value
+    return best[frozenset(cust)]
+
+
+def _tight(variant: str, seed: int) -> Instance:
+    """A 5-customer instance whose capacity and distance limit bind."""
+    inst = generate(variant, 5, seed=seed)
+    changes: dict[str, object] = {"capacity": 12.0}
+    if inst.max_distance is not None:
+        D = inst.num_depots
+        trip = inst.distances[0, D:] + (0 if inst.open else inst.distances[D:, 0])
+        changes["max_distance"] = float(trip.max()) + 0.2
+    return dataclasses.replace(inst, **changes)
+
+
+TINY = [
+    "cvrp", "ovrp", "vrpb", "vrpmb", "ovrpmb", "vrpl", "vrptw", "vrpbtw", "ovrpbltw",
+    "vrpmbltw", "mdcvrp", "mdovrpb", "mdvrpmbtw", "mdovrpltw",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "variant"), [("pyvrp", v) for v in TINY] + [("hgs", "cvrp")])
+def test_our_adapters_find_the_brute_force_optimum_of_tiny_instances(name: str, variant: str):
+    engine = registry.get_solver(name)
+    for seed in (1, 2):
+        inst = _tight(variant, seed)
+        result = run_solver(engine, inst, LIMIT_S, seed=0)
+        assert result.feasible, result.evaluation
+        assert result.cost == pytest.approx(_optimum(inst), rel=1e-6)
+
+
+# -- fleet counts, asymmetric matrices, refusals -------------------------------------------------
+
+
+def _matrix_instance(dist: np.ndarray, delivery: list[float], capacity: float, **kw) -> Instance:
+    n = len(delivery)
+    return Instance(
+        num_depots=1,
+        locations=None,
+        delivery=np.array(delivery, dtype=float),
+        pickup=np.zeros(n),
+        service_time=np.zeros(n),
+        tw_early=np.full(n, -np.inf),
+        tw_late=np.full(n, np.inf),
+        capacity=capacity,
+        distance_matrix=dist,
+        **kw,
+    )
+
+
+def test_pyvrp_follows_an_asymmetric_matrix():
+    # Going round 0 -> 1 -> 2 -> 3 -> 0 costs 4; the other direction costs 40.
+    dist = np.full((4, 4), 10.0)
+    np.fill_diagonal(dist, 0)
+    for a in range(4):
+        dist[a, (a + 1) % 4] = 1.0
+    inst = _matrix_instance(dist, [0, 1, 1, 1], capacity=3)
+    result = solve(inst, "pyvrp", LIMIT_S)
+    assert result.cost == pytest.approx(4.0)
+    assert [r.customers for r in result.solution.routes] == [(1, 2, 3)]
+
+
+def test_hgs_refuses_an_asymmetric_matrix():
+    dist = np.array([[0, 1, 2], [2, 0, 1], [1, 2, 0]], dtype=float)
+    inst = _matrix_instance(dist, [0, 1, 1], capacity=2)
+    with pytest.raises(SolverError, match="symmetric"):
+        solve(inst, "hgs", LIMIT_S)
+    assert solve(inst, "auto", LIMIT_S).solver == "auto(pyvrp)"
+
+
+@pytest.mark.parametrize("name", ["pyvrp", "hgs"])
+def test_a_fleet_count_is_respected(name: str):
+    inst = dataclasses.replace(generate("cvrp", 20, seed=3), vehicle_count=4, capacity=30.0)
+    # 20 demands of 1..9 in 4 vehicles of 30: tight, but the generator's total fits.
+    assert inst.delivery.sum() <= 4 * 30
+    result = solve(inst, name, 0.5)
+    if result.solution is not None:
+        assert result.feasible
+        assert len(result.solution.routes) <= 4
+
+
+def test_pyvrp_refuses_a_fleet_count_shared_by_several_depots():
+    inst = dataclasses.replace(generate("mdcvrp", 20, seed=3), vehicle_count=8)
+    with pytest.raises(SolverError, match="shared"):
+        solve(inst, "pyvrp", LIMIT_S)
+
+
+def test_pyvrp_refuses_classic_backhaul_with_a_customer_of_neither_kind():
+    inst = generate("vrpb", 10, seed=3)
+    delivery = inst.delivery.copy()
+    delivery[int(np.flatnonzero(delivery)[0])] = 0.0
+    with pytest.raises(SolverError, match="neither"):
+        solve(dataclasses.replace(inst, delivery=delivery), "pyvrp", LIMIT_S)
+
+
+def test_auto_runs_hgs_on_small_cvrp_and_pyvrp_elsewhere():
+    assert solve(generate("cvrp", 20, seed=1), "auto", LIMIT_S).solver == "auto(hgs)"
+    assert solve(generate("vrptw", 20, seed=1), "auto", LIMIT_S).solver == "auto(pyvrp)"
+
+
+# -- up-front checks -------------------------------------------------------------------------
+
+
+def test_a_customer_whose_window_no_depot_reaches_is_rejected_by_name():
+    inst = generate("vrptw", 10, seed=2)
+    early, late = inst.tw_early.copy(), inst.tw_late.copy()
+    k = inst.num_depots + 4
+    early[k], late[k] = 0.0, 0.5 * float(inst.durations[0, k])
+    bad = dataclasses.replace(inst, tw_early=early, tw_late=late)
+    with pytest.raises(InputError, match=r"customers\[4\].*cannot be reached"):
+        check_solvable(bad)
+
+
+def test_a_customer_beyond_the_distance_limit_is_rejected_by_name():
+    inst = generate("vrpl", 10, seed=2)
+    k = int(np.argmax(inst.distances[0, 1:])) + 1
+    trip = float(inst.distances[0, k] + inst.distances[k, 0])
+    with pytest.raises(InputError, match=rf"customers\[{k - 1}\].*max_distance"):
+        check_solvable(dataclasses.replace(inst, max_distance=trip * 0.99))
+
+
+def test_a_fleet_too_small_for_the_load_is_rejected():
+    inst = generate("cvrp", 20, seed=2)
+    count = int(inst.delivery.sum() // inst.capacity)  # one vehicle short
+    with pytest.raises(InputError, match="vehicles.count"):
+        check_solvable(dataclasses.replace(inst, vehicle_count=count))
+
+
+def test_generated_instances_pass_the_up_front_checks():
+    for v in VARIANT_NAMES:
+        check_solvable(generate(v, 30, seed=5))

@@ -1,0 +1,90 @@
+"""`auto`: the engine that did best on measurements for this kind of instance and budget.
+
+The rule (measurements in docs/solvers.md, made with scripts/compare_engines.py):
+
+1. HGS-CVRP (`hgs`) for plain CVRP (one depot, symmetric matrix) unless the budget is short
+   for the size: it had the lowest cost on CVRP up to ``HGS_MAX_CUSTOMERS`` customers at every
+   limit measured, and from ``HGS_MIN_SECONDS_PER_CUSTOMER * n`` seconds above that.
+2. PyVRP (`pyvrp`) for every other instance it expresses exactly: it was ahead of OR-Tools
+   on every variant measured.
+3. OR-Tools (`ortools`) where PyVRP cannot express the instance (a fleet count shared by
+   several depots).
+
+After `solve`, ``name`` says which engine ran, e.g. ``auto(hgs)``; `choose` gives the engine
+name without solving.
+"""
+
+from __future__ import annotations
+
+from vrp.errors import SolverError
+from vrp.instance import Instance
+from vrp.solution import Solution
+from vrp.solvers.base import Progress, Solver, refusal
+from vrp.variants import Variant
+
+HGS_MAX_CUSTOMERS = 500
+HGS_MIN_SECONDS_PER_CUSTOMER = 0.03
+_ORDER = ("hgs", "pyvrp", "ortools")
+
+
+def _engine(name: str) -> Solver | None:
+    from vrp.solvers.registry import get_solver, solver_names
+
+    return get_solver(name) if name in solver_names() else None
+
+
+def _hgs_fits(instance: Instance, time_limit: float) -> bool:
+    n = instance.num_customers
+    return n <= HGS_MAX_CUSTOMERS or time_limit >= HGS_MIN_SECONDS_PER_CUSTOMER * n
+
+
+class AutoSolver:
+    """Picks an engine per instance and time limit (module docstring), then runs it."""
+
+    name = "auto"
+
+    def unsupported(self, variant: Variant) -> str | None:
+        reasons = []
+        for name in _ORDER:
+            engine = _engine(name)
+            if engine is not None:
+                reason = engine.unsupported(variant)
+                if reason is None:
+                    return None
+                reasons.append(f"{name}: {reason}")
+        return "no engine supports it (" + "; ".join(reasons) + ")"
+
+    def unsupported_instance(self, instance: Instance) -> str | None:
+        try:
+            self.choose(instance, time_limit=float("inf"))
+        except SolverError as e:
+            return str(e)
+        return None
+
+    def choose(self, instance: Instance, time_limit: float) -> str:
+        """The engine `auto` runs for ``instance`` with ``time_limit`` seconds."""
+        reasons = []
+        for name in _ORDER:
+            engine = _engine(name)
+            if engine is None:
+                continue
+            reason = refusal(engine, instance)
+            if reason is None and name == "hgs" and not _hgs_fits(instance, time_limit):
+                reason = f"{instance.num_customers} customers in {time_limit:g} s"
+            if reason is None:
+                return name
+            reasons.append(f"{name}: {reason}")
+        raise SolverError("no engine can solve this instance exactly (" + "; ".join(reasons) + ")")
+
+    def solve(
+        self,
+        instance: Instance,
+        time_limit: float,
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> Solution | None:
+        choice = self.choose(instance, time_limit)
+        engine = _engine(choice)
+        assert engine is not None  # choose() returned a registered name
+        self.name = f"auto({choice})"
+        return engine.solve(instance, time_limit, seed, progress)

@@ -1,0 +1,83 @@
+"""Up-front checks for instances that no route plan can satisfy, before any engine runs.
+
+`Instance` already rejects a demand above the capacity. Here: a customer that no depot can
+serve even on a route of its own (its time window cannot be reached, or the round trip is
+longer than the distance limit), and a fleet count too small for the total load. Each
+failure is one `InputError` naming the field, so `vrp solve` answers in one line instead of
+searching in vain.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vrp.errors import InputError
+from vrp.evaluate import ABS_TOL, REL_TOL
+from vrp.instance import Instance, node_field
+
+
+def _over(value: np.ndarray, limit: np.ndarray | float) -> np.ndarray:
+    # The evaluator's tolerance, so that what evaluate() accepts is never rejected here.
+    return value > limit + ABS_TOL + REL_TOL * np.abs(limit)
+
+
+def check_solvable(inst: Instance) -> None:
+    """Raise `InputError` if ``inst`` has obviously no feasible solution."""
+    D = inst.num_depots
+    cust = np.arange(D, inst.num_nodes)
+    depots = np.arange(D)
+    dist, dur = inst.distances, inst.durations
+    start = np.array([inst.depot_start(d) for d in depots])[:, None]  # [D, 1]
+
+    # Serving each customer alone, from each depot: [D, C] arrays.
+    begin = np.maximum(start + dur[np.ix_(depots, cust)], inst.tw_early[cust][None, :])
+    late_ok = ~_over(begin, inst.tw_late[cust][None, :])
+    back = begin + inst.service_time[cust][None, :] + dur[np.ix_(cust, depots)].T
+    back_ok = np.ones_like(late_ok) if inst.open else ~_over(back, inst.tw_late[:D, None])
+    time_ok = late_ok & back_ok
+    trip = dist[np.ix_(depots, cust)] + (0.0 if inst.open else dist[np.ix_(cust, depots)].T)
+    if inst.max_distance is None:
+        dist_ok = np.ones_like(time_ok)
+    else:
+        dist_ok = ~_over(trip, inst.max_distance)
+
+    bad = np.flatnonzero(~(time_ok & dist_ok).any(axis=0))
+    if bad.size:
+        k = int(bad[0])
+        node = int(cust[k])
+        where = f"{node_field(D, node)} (id {inst.ids[node]!r})"
+        others = f" ({bad.size - 1} more customers too)" if bad.size > 1 else ""
+        if not time_ok[:, k].any():
+            e, late = inst.tw_early[node], inst.tw_late[node]
+            if not late_ok[:, k].any():
+                why = (
+                    f"time window [{e:g}, {late:g}] cannot be reached from any depot "
+                    f"(earliest arrival {float(begin[:, k].min()):g})"
+                )
+            else:
+                why = (
+                    "no vehicle serving it can be back at its depot by the depot's latest "
+                    f"time (earliest return {float(back[:, k].min()):g})"
+                )
+        elif not dist_ok[:, k].any():
+            why = (
+                f"the shortest trip to serve it is {float(trip[:, k].min()):g} > "
+                f"vehicles.max_distance {inst.max_distance:g}"
+            )
+        else:
+            why = "no depot can serve it within both its time window and the distance limit"
+        raise InputError(f"cannot be served by any route: {why}{others}", field=where)
+
+    count = inst.vehicle_count
+    if count is not None:
+        fleet = count * inst.capacity
+        for label, total in (
+            ("delivery", float(inst.delivery.sum())),
+            ("pickup", float(inst.pickup.sum())),
+        ):
+            if _over(np.array(total), fleet):
+                raise InputError(
+                    f"{count} vehicles x capacity {inst.capacity:g} = {fleet:g} "
+                    f"< total {label} {total:g}",
+                    field="vehicles.count",
+                )

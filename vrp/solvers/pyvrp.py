@@ -1,0 +1,269 @@
+"""PyVRP 0.14 (an iterated local search) for all 48 variants.
+
+The mapping, attribute by attribute (node k of the instance is PyVRP location k; depots
+first, so client i is node ``D + i``):
+
+- capacity, deliveries, pickups: one load dimension with ``delivery`` and ``pickup`` on each
+  client. PyVRP's load profile (all deliveries on board at departure, then ``- delivery +
+  pickup`` at each stop) is exactly our mixed-backhaul rule, and without pickups it is the
+  plain capacity rule. Classic backhaul uses two dimensions instead (deliveries, pickups),
+  each limited by Q, which is its load rule whatever the order.
+- classic backhaul order: PyVRP has no precedence rule, so every backhaul -> linehaul arc
+  costs more than any whole solution that avoids them (`_forbid`). That is a cost, not a
+  constraint: a returned solution that still uses such an arc is discarded (None). A
+  customer with neither delivery nor pickup could sit between the two and hide such a link,
+  so those instances are refused.
+- time windows, service times, depot windows (the vehicle leaves at the depot's earliest,
+  must be back by its latest): client and vehicle-type time windows. PyVRP may start later
+  than the earliest; that never helps reach a window, so its routes are feasible from the
+  earliest start as our rule has it.
+- multi-depot: one vehicle type per depot, starting and ending there.
+- open routes: zero distance and duration on every arc into a depot, and no depot deadline.
+- distance limit: ``VehicleType.max_distance``.
+- asymmetric distance and duration matrices: passed as they are.
+- fleet count: ``num_available`` (single depot). A count shared by several depots is not
+  expressible with one count per vehicle type, so it is refused unless it cannot bind.
+
+Integers: PyVRP truncates floats, so values are scaled here (`_Scale`) by powers of ten that
+put the largest distance (duration) in ``[1e5, 1e6)``: about five significant digits per
+arc. Rounding is conservative wherever a limit is checked: durations, service times and
+earliest times round up, latest times and the distance limit round down, distances round up
+when a distance limit exists (to the nearest integer otherwise), loads round up and the
+capacity down. So a solution PyVRP finds feasible is feasible by `evaluate()`, and the cost
+it optimised differs from the re-evaluated one by at most half a scaled unit per arc.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from vrp.errors import SolverError
+from vrp.instance import Instance
+from vrp.solution import Route, Solution
+from vrp.solvers.base import Budget, Progress
+from vrp.variants import Variant
+
+_MAX_VALUE = 1 << 44  # PyVRP's documented largest safe matrix entry (pyvrp.constants)
+_EPS = 1e-6  # in scaled units: float noise such as 0.1 * 1e5 = 10000.000000000002
+_PROGRESS_EVERY_S = 0.25
+
+
+def _power_of_ten(largest: float, low: float = 1e5) -> float:
+    """10^k putting ``largest`` in ``[low, 10 low)``; 1 when there is nothing to scale."""
+    if not largest > 0 or not math.isfinite(largest):
+        return 1.0
+    return 10.0 ** (math.floor(math.log10(low)) - math.floor(math.log10(largest)))
+
+
+def _up(x: np.ndarray | float) -> np.ndarray:
+    return np.ceil(np.asarray(x, dtype=float) - _EPS).astype(np.int64)
+
+
+def _down(x: np.ndarray | float) -> np.ndarray:
+    return np.floor(np.asarray(x, dtype=float) + _EPS).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """Factors from our units to PyVRP's integers: distance, time and load."""
+
+    distance: float
+    time: float
+    load: float
+    time_origin: float  # subtracted from every time before scaling
+
+    @classmethod
+    def of(cls, inst: Instance) -> _Scale:
+        s_d = _power_of_ten(float(inst.distances.max()))
+        s_t = _power_of_ten(float(inst.durations.max()))
+        # Load: PyVRP's penalty per unit of excess load lives in [0.1, 1e5] against a cost of
+        # 1 per distance unit; keep Q about as large as the largest arc, as in the classic
+        # integer benchmarks, so the penalties can balance. Never coarser than the data.
+        ratio = float(inst.distances.max()) * s_d / inst.capacity
+        s_q = 10.0 ** max(0, round(math.log10(ratio))) if ratio > 0 else 1.0
+        times = [inst.depot_start(d) for d in range(inst.num_depots)]
+        finite = np.concatenate([inst.tw_early, inst.tw_late])
+        finite = finite[np.isfinite(finite)]
+        origin = min(times + ([float(finite.min())] if finite.size else []))
+        return cls(s_d, s_t, s_q, origin)
+
+
+def _forbid(inst: Instance) -> np.ndarray:
+    """[N, N] mask of the backhaul -> linehaul arcs that classic backhaul forbids."""
+    mask = np.zeros((inst.num_nodes, inst.num_nodes), dtype=bool)
+    if inst.backhaul_kind == "classic":
+        mask[np.ix_(inst.pickup > 0, inst.delivery > 0)] = True
+    return mask
+
+
+def _problem(inst: Instance, sc: _Scale):  # -> pyvrp.ProblemData
+    from pyvrp import Client, Depot, Location, ProblemData, VehicleType
+
+    D, N, C = inst.num_depots, inst.num_nodes, inst.num_customers
+    limited = inst.max_distance is not None
+    dist = inst.distances * sc.distance
+    dist = _up(dist) if limited else np.rint(dist).astype(np.int64)
+    dur = _up(inst.durations * sc.time)
+    if inst.open:  # the return leg counts for nothing
+        dist[:, :D] = 0
+        dur[:, :D] = 0
+    forbidden = _forbid(inst)
+    if forbidden.any():
+        # Dearer than any solution without such arcs: at most 2N arcs of the largest length.
+        big = 2 * N * int(dist.max()) + 1
+        if big >= _MAX_VALUE:
+            raise SolverError("distances too large for PyVRP's integer arithmetic")
+        dist[forbidden] = big
+    np.fill_diagonal(dist, 0)
+    np.fill_diagonal(dur, 0)
+
+    def t_up(x: float) -> int:
+        return int(_up((x - sc.time_origin) * sc.time))
+
+    def t_down(x: float) -> int:
+        return int(_down((x - sc.time_origin) * sc.time))
+
+    classic = inst.backhaul_kind == "classic"
+    q = int(_down(inst.capacity * sc.load))
+    deliv = _up(inst.delivery * sc.load)
+    pick = _up(inst.pickup * sc.load)
+    clients = []
+    for k in inst.customers:
+        e, late = inst.tw_early[k], inst.tw_late[k]
+        kw = {}
+        if math.isfinite(e):
+            kw["tw_early"] = t_up(e)
+        if math.isfinite(late):
+            kw["tw_late"] = t_down(late)
+        if classic:
+            load = {"delivery": [int(deliv[k]), 0], "pickup": [0, int(pick[k])]}
+        else:
+            load = {"delivery": [int(deliv[k])], "pickup": [int(pick[k])]}
+        clients.append(
+            Client(
+                location=k,
+                service_duration=int(_up(inst.service_time[k] * sc.time)),
+                name=inst.ids[k],
+                **load,
+                **kw,
+            )
+        )
+
+    depots, types = [], []
+    shared_count = inst.vehicle_count is not None and D > 1
+    per_depot = C if inst.vehicle_count is None or shared_count else inst.vehicle_count
+    for d in range(D):
+        kw = {"tw_early": t_up(inst.depot_start(d))}
+        if math.isfinite(inst.tw_late[d]) and not inst.open:
+            kw["tw_late"] = t_down(inst.tw_late[d])
+        depots.append(Depot(location=d, name=inst.ids[d], **kw))
+        vkw = dict(kw)
+        if limited:
+            vkw["max_distance"] = int(_down(inst.max_distance * sc.distance))
+        types.append(
+            VehicleType(
+                num_available=per_depot,
+                capacity=[q, q] if classic else [q],
+                start_depot=d,
+                end_depot=d,
+                **vkw,
+            )
+        )
+    if inst.locations is not None:
+        locations = [Location(float(x), float(y)) for x, y in inst.locations]
+    else:  # coordinates are for plotting only; the search reads the matrices
+        locations = [Location(0.0, 0.0) for _ in range(N)]
+    return ProblemData(
+        locations=locations,
+        clients=clients,
+        depots=depots,
+        vehicle_types=types,
+        distance_matrices=[dist],
+        duration_matrices=[dur],
+    )
+
+
+class _Stop:
+    """PyVRP stopping criterion: our `Budget`, reporting progress on the way."""
+
+    def __init__(self, budget: Budget, progress: Progress | None, scale: float, cap: int):
+        self.budget, self.progress, self.scale, self.cap = budget, progress, scale, cap
+        self._last = -math.inf
+
+    def __call__(self, best_cost: int) -> bool:
+        if self.progress is not None:
+            now = self.budget.elapsed()
+            if now - self._last >= _PROGRESS_EVERY_S:
+                self._last = now
+                # PyVRP's cost is INT_MAX while infeasible; above `cap` it uses a forbidden arc.
+                cost = best_cost / self.scale if best_cost < self.cap else None
+                self.progress(now, cost)
+        return self.budget.expired()
+
+
+class PyVRPSolver:
+    """PyVRP 0.14's iterated local search: every variant, mapped exactly (module docstring)."""
+
+    name = "pyvrp"
+
+    def unsupported(self, variant: Variant) -> str | None:
+        return None
+
+    def unsupported_instance(self, instance: Instance) -> str | None:
+        if instance.backhaul_kind == "classic":
+            D = instance.num_depots
+            idle = np.flatnonzero((instance.delivery[D:] == 0) & (instance.pickup[D:] == 0))
+            if idle.size:
+                return (
+                    f"customer {instance.ids[D + int(idle[0])]!r} has neither a delivery nor a "
+                    "pickup; PyVRP's arc costs cannot stop it from linking a backhaul to a "
+                    "linehaul customer (use --solver ortools)"
+                )
+        count = instance.vehicle_count
+        if instance.num_depots > 1 and count is not None and count < instance.num_customers:
+            return (
+                f"vehicles.count {count} is shared by {instance.num_depots} depots; PyVRP can "
+                "only limit the vehicles of each depot (use --solver ortools)"
+            )
+        return None
+
+    def solve(
+        self,
+        instance: Instance,
+        time_limit: float,
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> Solution | None:
+        reason = self.unsupported_instance(instance)
+        if reason is not None:
+            raise SolverError(f"pyvrp cannot solve this instance: {reason}")
+        budget = Budget(time_limit)
+        from pyvrp import solve as pyvrp_solve
+        from pyvrp.exceptions import PenaltyBoundWarning
+
+        sc = _Scale.of(instance)
+        data = _problem(instance, sc)
+        forbidden = _forbid(instance)
+        cap = int(data.distance_matrix(0)[forbidden].min()) if forbidden.any() else 2**62
+        stop = _Stop(budget, progress, sc.distance, cap)
+        with warnings.catch_warnings():
+            # "penalty at its maximum": we answer None ("no feasible solution") instead.
+            warnings.simplefilter("ignore", PenaltyBoundWarning)
+            result = pyvrp_solve(data, stop, seed=seed, collect_stats=False, display=False)
+        best = result.best
+        if not best.is_feasible():
+            return None
+        D = instance.num_depots
+        routes = []
+        for route in best.routes():
+            customers = [act.idx + D for act in route if act.is_client()]
+            if customers:
+                routes.append(Route(route.start_depot(), customers))
+        for r in routes:
+            if forbidden[r.customers[:-1], r.customers[1:]].any():
+                return None
+        return Solution(routes)
