@@ -1,0 +1,230 @@
+"""`VRPGenerator`: batches of random instances, variants mixed per instance (RouteFinder style).
+
+The distributions are those of the project's instance generator (``vrp.generate``), drawn
+here as tensors for a whole batch:
+
+- coordinates uniform in ``[0, 1]^2``; 3 depots for MD (windows and the distance limit are
+  drawn from the first), 1 otherwise;
+- capacity Q = ``30 + n // 5`` for n > 20 customers, else 30; demands are integers ``1..9``,
+  given to the environment divided by Q (so ``capacity`` is 1);
+- B/M: each customer is a backhaul customer with probability 0.2 (at least one is), with
+  delivery 0 and a pickup in ``1..9``;
+- TW: depot window ``[0, 4.6]``, service ``U(0.15, 0.18)``, window length ``U(0.18, 0.2)``,
+  window start uniform in ``[t(depot, i), 4.6 - t(i, depot) - service - length]``;
+- L: ``U(2 m, max(2.8, 2 m + 1e-6))`` with m the largest depot-customer distance;
+- O: open routes.
+
+So every customer can be served alone from depot 0 and every instance is feasible.
+
+Which variant each instance gets: ``variants="all"`` switches each attribute on per instance
+with its own probability (the defaults make the 48 variants equally likely); a variant name or
+a list of names draws uniformly among them.
+
+With a `envs.pool.MatrixPool`, each instance takes K + n distinct points of the pool and the
+matching sub-matrices (``distance_matrix``, ``duration_matrix``); windows then use the
+durations and the limit the distances, and the depot horizon grows past 4.6 only if some
+out-and-back trip would not fit in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from rl4co.envs.common.utils import Generator
+from tensordict import TensorDict
+
+from envs.flags import Flags, parse_flags
+from envs.pool import MatrixPool
+
+NUM_DEPOTS_MD = 3
+DEPOT_HORIZON = 4.6
+DEMAND_RANGE = (1, 9)
+BACKHAUL_SHARE = 0.2
+SERVICE_TIME_RANGE = (0.15, 0.18)
+WINDOW_LENGTH_RANGE = (0.18, 0.2)
+DISTANCE_LIMIT_CAP = 2.8
+
+
+def capacity_for(num_customers: int) -> int:
+    """Q for n customers: ``30 + n // 5`` above 20, else 30 (as ``vrp.generate``)."""
+    return 30 + num_customers // 5 if num_customers > 20 else 30
+
+
+class VRPGenerator(Generator):
+    """Draws instance TensorDicts (the instance keys of ``envs.mtvrp``) for `VRPEnv`.
+
+    Args:
+        num_loc: n, customers per instance.
+        variants: ``"all"`` (per-attribute probabilities below), a variant name such as
+            ``"vrptw"``, or a list of names drawn uniformly.
+        prob_open, prob_backhaul, prob_mixed, prob_limit, prob_time_window,
+        prob_multi_depot: with ``"all"``, the chance of each attribute; ``prob_mixed`` is
+            the share of mixed among backhaul instances.
+        pool: draw points and matrices from this pool instead of the unit square.
+        dtype: float dtype of the batch.
+        seed: seeds a private torch generator (else the global one is used).
+    """
+
+    def __init__(
+        self,
+        num_loc: int = 50,
+        variants: str | Sequence[str] = "all",
+        *,
+        prob_open: float = 0.5,
+        prob_backhaul: float = 2 / 3,
+        prob_mixed: float = 0.5,
+        prob_limit: float = 0.5,
+        prob_time_window: float = 0.5,
+        prob_multi_depot: float = 0.5,
+        pool: MatrixPool | None = None,
+        dtype: torch.dtype = torch.float32,
+        seed: int | None = None,
+    ):
+        if num_loc < 1:
+            raise ValueError(f"num_loc must be >= 1, got {num_loc}")
+        self.num_loc = num_loc
+        self.probs = {
+            "open": prob_open,
+            "backhaul": prob_backhaul,
+            "mixed": prob_mixed,
+            "limit": prob_limit,
+            "time_windows": prob_time_window,
+            "multi_depot": prob_multi_depot,
+        }
+        for key, p in self.probs.items():
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"prob_{key} must be in [0, 1], got {p}")
+        if isinstance(variants, str) and variants == "all":
+            self.fixed: tuple[Flags, ...] | None = None
+            may_md = prob_multi_depot > 0
+        else:
+            names = [variants] if isinstance(variants, str) else list(variants)
+            if not names:
+                raise ValueError("variants must name at least one variant")
+            self.fixed = tuple(parse_flags(v) for v in names)
+            may_md = any(f.multi_depot for f in self.fixed)
+        self.num_depots = NUM_DEPOTS_MD if may_md else 1
+        if pool is not None and pool.size < self.num_depots + num_loc:
+            raise ValueError(
+                f"the pool has {pool.size} points, fewer than {self.num_depots + num_loc} nodes"
+            )
+        self.pool = pool
+        self.dtype = dtype
+        self.rng = None if seed is None else torch.Generator().manual_seed(seed)
+
+    # -- flags ------------------------------------------------------------------------------
+
+    def _flags(self, B: int) -> dict[str, torch.Tensor]:
+        """Per-instance attributes: bool ``[B]`` each, backhaul as ``backhaul``/``mixed``."""
+        if self.fixed is None:
+            u = self._rand(B, 6)
+            p = self.probs
+            return {
+                "open": u[:, 0] < p["open"],
+                "backhaul": u[:, 1] < p["backhaul"],
+                "mixed": (u[:, 1] < p["backhaul"]) & (u[:, 2] < p["mixed"]),
+                "limit": u[:, 3] < p["limit"],
+                "time_windows": u[:, 4] < p["time_windows"],
+                "multi_depot": u[:, 5] < p["multi_depot"],
+            }
+        table = torch.tensor(
+            [[f.open, f.backhaul > 0, f.backhaul == 2, f.limit, f.time_windows, f.multi_depot]
+             for f in self.fixed]
+        )  # fmt: skip
+        pick = table[torch.randint(len(self.fixed), (B,), generator=self.rng)]
+        keys = ("open", "backhaul", "mixed", "limit", "time_windows", "multi_depot")
+        return {k: pick[:, j] for j, k in enumerate(keys)}
+
+    def _rand(self, *shape: int) -> torch.Tensor:
+        return torch.rand(shape, generator=self.rng, dtype=torch.float64)
+
+    def _uniform(self, lo: float, hi: float, *shape: int) -> torch.Tensor:
+        return lo + (hi - lo) * self._rand(*shape)
+
+    def _ints(self, lo: int, hi: int, *shape: int) -> torch.Tensor:
+        return torch.randint(lo, hi + 1, shape, generator=self.rng).double()
+
+    # -- the draw ---------------------------------------------------------------------------
+
+    def _generate(self, batch_size) -> TensorDict:
+        B = batch_size[0] if len(batch_size) else 1
+        n, K = self.num_loc, self.num_depots
+        N = K + n
+        f = self._flags(B)
+
+        depot_locs = self._rand(B, NUM_DEPOTS_MD, 2)
+        customer_locs = self._rand(B, n, 2)
+        linehaul = self._ints(*DEMAND_RANGE, B, n)
+        backhaul_demand = self._ints(*DEMAND_RANGE, B, n)
+        is_backhaul = self._rand(B, n) < BACKHAUL_SHARE
+        fallback = torch.randint(n, (B,), generator=self.rng)
+        service = self._uniform(*SERVICE_TIME_RANGE, B, n)
+        length = self._uniform(*WINDOW_LENGTH_RANGE, B, n)
+        start_u = self._rand(B, n)
+        limit_u = self._rand(B)
+
+        single = ~f["multi_depot"]
+        depot_valid = torch.ones(B, K, dtype=torch.bool)
+        depot_valid[single, 1:] = False
+        out: dict[str, torch.Tensor] = {}
+        if self.pool is None:
+            locs = torch.cat([depot_locs[:, :K], customer_locs], dim=1)
+            locs[single, 1:K] = locs[single, :1]  # unused slots copy depot 0
+            dist = (locs[:, :, None] - locs[:, None]).norm(dim=-1)
+            dur = dist
+        else:
+            idx = torch.argsort(self._rand(B, self.pool.size), dim=-1)[:, :N]
+            idx[single, 1:K] = idx[single, :1]
+            locs = self.pool.locs[idx]
+            dist = self.pool.distance[idx[:, :, None], idx[:, None, :]]
+            dur = self.pool.duration[idx[:, :, None], idx[:, None, :]]
+            out["distance_matrix"] = dist.to(self.dtype)
+            out["duration_matrix"] = dur.to(self.dtype)
+
+        # Backhaul customers (at least one when the attribute is on).
+        none_drawn = ~is_backhaul.any(-1)
+        forced = torch.zeros_like(is_backhaul)
+        forced[torch.arange(B), fallback] = True
+        is_backhaul = (is_backhaul | (forced & none_drawn[:, None])) & f["backhaul"][:, None]
+        q = float(capacity_for(n))
+        delivery = torch.where(is_backhaul, 0.0, linehaul) / q
+        pickup = torch.where(is_backhaul, backhaul_demand, 0.0) / q
+
+        # Time windows, from depot 0.
+        to_c, from_c = dur[:, 0, K:], dur[:, K:, 0]
+        horizon = torch.clamp((to_c + from_c + service + length).amax(-1), min=DEPOT_HORIZON)
+        first, last = to_c, horizon[:, None] - from_c - service - length
+        start = first + start_u * (last - first)
+        tw_on = f["time_windows"][:, None]
+        inf = torch.full((B, n), torch.inf, dtype=torch.float64)
+        customer_tw = torch.stack(
+            [torch.where(tw_on, start, 0.0), torch.where(tw_on, start + length, inf)], dim=-1
+        )
+        depot_tw = torch.zeros(B, K, 2, dtype=torch.float64)
+        depot_tw[..., 1] = torch.where(tw_on, horizon[:, None], torch.inf)
+        service_time = torch.cat([torch.zeros(B, K, dtype=torch.float64), service * tw_on], 1)
+
+        # Distance limit, from depot 0.
+        reach = torch.maximum(dist[:, 0, K:].amax(-1), dist[:, K:, 0].amax(-1))
+        low = 2.0 * reach
+        high = torch.clamp(low + 1e-6, min=DISTANCE_LIMIT_CAP)
+        limit = torch.where(f["limit"], low + limit_u * (high - low), torch.inf)
+
+        zeros = torch.zeros(B, K, dtype=torch.float64)
+        cast = self.dtype
+        out.update(
+            {
+                "locs": locs.to(cast),
+                "depot_valid": depot_valid,
+                "delivery": torch.cat([zeros, delivery], 1).to(cast),
+                "pickup": torch.cat([zeros, pickup], 1).to(cast),
+                "capacity": torch.ones(B, 1, dtype=cast),
+                "service_time": service_time.to(cast),
+                "time_windows": torch.cat([depot_tw, customer_tw], 1).to(cast),
+                "distance_limit": limit[:, None].to(cast),
+                "open_route": f["open"][:, None],
+                "mixed_backhaul": f["mixed"][:, None],
+            }
+        )
+        return TensorDict(out, batch_size=[B])

@@ -1,0 +1,366 @@
+"""The RL environment (envs): generator draws, mask rules on small hand-made cases, mixed
+batches run to the end and judged by `evaluate`, devices."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from tensordict import TensorDict
+
+from envs import (
+    VARIANT_NAMES,
+    VRPEnv,
+    VRPGenerator,
+    capacity_for,
+    parse_flags,
+    rollout,
+    synthetic_pool,
+    uniform_policy,
+    variant_index,
+    variant_names,
+)
+from vrp import generate as core_generate
+from vrp.bridge import from_td
+from vrp.evaluate import evaluate
+from vrp.solution import Route, Solution
+from vrp.variants import VARIANT_NAMES as CORE_NAMES
+
+POOL = synthetic_pool(120, seed=0)
+INF = math.inf
+
+
+def run(env: VRPEnv, td: TensorDict, seed: int = 0) -> tuple[TensorDict, torch.Tensor]:
+    return rollout(env, env.reset(td), uniform_policy(torch.Generator().manual_seed(seed)))
+
+
+def cast(td: TensorDict, dtype: torch.dtype) -> TensorDict:
+    return td.apply(lambda x: x.to(dtype) if x.is_floating_point() else x)
+
+
+def assert_rollouts_agree_with_evaluate(
+    td: TensorDict, seed: int = 0, dtype: torch.dtype = torch.float64, rel: float = 1e-5
+):
+    """Roll ``td`` (float64) out in ``dtype``; judge the routes on the float64 instances."""
+    env = VRPEnv()
+    final, actions = run(env, cast(td, dtype), seed)
+    reward = env.get_reward(final, actions)
+    from vrp.bridge import EnvBatch, to_solutions
+
+    instances = from_td(td)
+    K = td["depot_valid"].shape[-1]
+    batch = EnvBatch(td, tuple(instances), (), K)
+    for inst, sol, r in zip(instances, to_solutions(batch, actions), reward.tolist(), strict=True):
+        ev = evaluate(inst, sol)
+        assert ev.feasible, (inst.variant.name, ev.violations[:3])
+        assert ev.cost == pytest.approx(-r, rel=rel)
+
+
+# -- names and the generator ----------------------------------------------------------------
+
+
+def test_the_environment_names_the_48_variants_in_the_order_of_vrp_variants():
+    assert VARIANT_NAMES == CORE_NAMES
+    assert [parse_flags(name).index for name in CORE_NAMES] == list(range(48))
+
+
+@pytest.mark.parametrize("name", VARIANT_NAMES)
+def test_a_fixed_variant_generator_makes_only_that_variant(name):
+    td = VRPGenerator(8, name, seed=1)(6)
+    assert variant_names(td) == [name] * 6
+    assert {inst.variant.name for inst in from_td(td)} == {name}
+
+
+def test_the_all_generator_mixes_the_48_variants_about_evenly():
+    counts = torch.bincount(variant_index(VRPGenerator(3, seed=0)(4800)), minlength=48)
+    assert counts.min() > 50 and counts.max() < 150  # 100 expected each
+
+
+def test_a_list_of_variants_is_drawn_among_those_only():
+    td = VRPGenerator(5, ["cvrp", "vrptw"], seed=2)(200)
+    assert set(variant_names(td)) == {"cvrp", "vrptw"}
+    assert td["depot_valid"].shape[-1] == 1  # no depot slots for MD when no MD is drawn
+
+
+@pytest.mark.parametrize("n", [1, 20, 21, 100])
+def test_capacity_follows_the_instance_generator(n):
+    assert capacity_for(n) == core_generate.capacity_for(n)
+
+
+@pytest.mark.parametrize("pool", [None, POOL], ids=["square", "pool"])
+def test_generated_batches_follow_the_instance_generators_distributions(pool):
+    n = 40
+    td = VRPGenerator(n, seed=3, pool=pool, dtype=torch.float64)(300)
+    K = td["depot_valid"].shape[-1]
+    assert K == 3
+    q = capacity_for(n)
+    flags = torch.tensor([parse_flags(v) for v in variant_names(td)], dtype=torch.long)
+    md, is_open, backhaul, limit, tw = flags.T.bool()
+    locs = td["locs"]
+    assert ((locs >= 0) & (locs <= 1)).all()
+    assert (td["depot_valid"].sum(-1) == torch.where(md, 3, 1)).all()
+    assert (locs[~md, 1:K] == locs[~md, :1]).all()  # unused slots copy depot 0
+
+    dem = td["delivery"][:, K:] * q
+    pick = td["pickup"][:, K:] * q
+    assert torch.allclose(dem, dem.round()) and torch.allclose(pick, pick.round())
+    is_b = pick > 0
+    assert ((dem > 0) ^ is_b).all()  # every customer exactly one of the two
+    assert (dem.round() <= 9).all() and (pick.round() <= 9).all()
+    assert not is_b[~backhaul].any() and is_b[backhaul].any(-1).all()
+    share = is_b[backhaul].float().mean().item()
+    assert 0.18 < share < 0.22
+    assert set(dem[dem > 0].round().unique().tolist()) == set(range(1, 10))
+
+    dist = td.get("distance_matrix", None)
+    if dist is None:
+        dist = (locs[:, :, None] - locs[:, None]).norm(dim=-1)
+    dur = td.get("duration_matrix", dist)
+    w = td["time_windows"]
+    serv = td["service_time"][:, K:]
+    assert (w[~tw][..., 0] == 0).all() and torch.isinf(w[~tw][..., 1]).all()
+    assert (td["service_time"][~tw] == 0).all()
+    cw = w[tw][:, K:]
+    assert (
+        (cw[..., 1] - cw[..., 0] >= 0.18 - 1e-12) & (cw[..., 1] - cw[..., 0] <= 0.2 + 1e-12)
+    ).all()
+    assert ((serv[tw] >= 0.15) & (serv[tw] <= 0.18)).all()
+    horizon = w[tw][:, 0, 1]
+    assert (horizon >= 4.6).all()
+    if pool is None:
+        assert (horizon == 4.6).all() and (w[tw][:, :K, 0] == 0).all()
+    assert (cw[..., 0] >= dur[tw][:, 0, K:] - 1e-12).all()
+    back = cw[..., 1] + serv[tw] + dur[tw][:, K:, 0]
+    assert (back <= horizon[:, None] + 1e-9).all()
+
+    m = torch.maximum(dist[:, 0, K:].amax(-1), dist[:, K:, 0].amax(-1))
+    L = td["distance_limit"][:, 0]
+    assert torch.isinf(L[~limit]).all()
+    assert (L[limit] >= 2 * m[limit]).all()
+    assert (L[limit] <= torch.clamp(2 * m[limit] + 1e-6, min=2.8)).all()
+    assert (td["open_route"][:, 0] == is_open).all()
+    assert (td["mixed_backhaul"][:, 0] == (flags[:, 2] == 2)).all()
+
+    # every customer can be served alone from depot 0
+    state = VRPEnv().reset(td)
+    assert state["start_feasible"][:, 0, K:].all()
+
+
+def test_a_seeded_generator_repeats_itself():
+    a, b = VRPGenerator(10, seed=5)(4), VRPGenerator(10, seed=5)(4)
+    assert all(torch.equal(a[k], b[k]) for k in a.keys())
+
+
+def test_the_pool_matrices_are_asymmetric_and_keep_the_triangle_inequality():
+    d, t = POOL.distance, POOL.duration
+    assert not torch.allclose(d, d.T) and not torch.allclose(t, t.T)
+    for m in (d, t):
+        via = (m[:, :, None] + m[None, :, :]).amin(1)  # best two-leg path i -> k -> j
+        assert (m <= via + 1e-12).all()
+
+
+# -- mixed batches end to end ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("pool", [None, POOL], ids=["square", "pool"])
+def test_mixed_variant_batches_roll_out_to_solutions_evaluate_finds_feasible(pool, dtype):
+    td = VRPGenerator(15, seed=11, pool=pool, dtype=torch.float64)(96)
+    assert len(set(variant_names(td))) > 30
+    assert_rollouts_agree_with_evaluate(td, seed=1, dtype=dtype)
+
+
+def test_a_batch_runs_where_its_tensors_are_without_touching_another_device():
+    # Arithmetic between a meta tensor and one made on the CPU by mistake raises, so this
+    # runs every reset, step, mask and reward operation as a GPU batch would.
+    env = VRPEnv()
+    td = VRPGenerator(6, seed=0, pool=POOL)(4).to("meta")
+    state = env.reset(td)
+    assert all(v.device.type == "meta" for v in state.values())
+    state.set("action", torch.full((4,), 3, device="meta"))
+    state = env.step(state)["next"]
+    assert state["action_mask"].device.type == "meta"
+    actions = torch.full((4, 3), 3, device="meta")
+    assert env.get_reward(state, actions).device.type == "meta"
+
+
+def test_a_batch_moved_with_to_cpu_gives_the_same_rollout():
+    td = VRPGenerator(10, seed=4)(8)
+    env = VRPEnv()
+    _, a1 = run(env, td, seed=3)
+    final, a2 = run(env, td.to("cpu"), seed=3)
+    assert torch.equal(a1, a2) and final.device == torch.device("cpu")
+
+
+# -- the mask on hand-made cases --------------------------------------------------------------
+
+
+def tiny(
+    locs,
+    delivery,
+    pickup=None,
+    *,
+    depots=1,
+    mixed=False,
+    open_=False,
+    limit=INF,
+    windows=None,
+    service=None,
+) -> TensorDict:
+    """One instance; node lists include the depots (first ``depots`` entries)."""
+    N = len(locs)
+    f = torch.float64
+
+    def row(x):
+        return torch.tensor([x], dtype=f)
+
+    return TensorDict(
+        {
+            "locs": row(locs),
+            "depot_valid": torch.ones(1, depots, dtype=torch.bool),
+            "delivery": row(delivery),
+            "pickup": row(pickup or [0.0] * N),
+            "capacity": row([1.0]),
+            "service_time": row(service or [0.0] * N),
+            "time_windows": row(windows or [[0.0, INF]] * N),
+            "distance_limit": row([limit]),
+            "open_route": torch.tensor([[open_]]),
+            "mixed_backhaul": torch.tensor([[mixed]]),
+        },
+        batch_size=[1],
+    )
+
+
+def steps(td: TensorDict, actions: list[int]) -> tuple[VRPEnv, TensorDict]:
+    env = VRPEnv()
+    state = env.reset(td)
+    for a in actions:
+        assert state["action_mask"][0, a], f"action {a} masked"
+        state.set("action", torch.tensor([a]))
+        state = env.step(state)["next"]
+    return env, state
+
+
+def allowed(state: TensorDict) -> set[int]:
+    return set(state["action_mask"][0].nonzero()[:, 0].tolist())
+
+
+LINE = [[0.0, 0.0], [0.1, 0.0], [0.2, 0.0], [0.3, 0.0]]
+
+
+def test_mixed_backhaul_masks_a_delivery_the_load_after_an_earlier_pickup_cannot_take():
+    # env.md's example: pickup 0.5, then deliveries 0.5 and 0.4, Q = 1: the vehicle leaves
+    # with 0.9, carries 1.4 after the pickup. A looser published test accepts this route.
+    td = tiny(LINE, [0, 0, 0.5, 0.4], [0, 0.5, 0, 0], mixed=True)
+    _, state = steps(td, [1, 2])
+    assert 3 not in allowed(state)
+    _, state = steps(td, [2, 3])  # deliveries first: 0.9 -> 0.4 -> 0.9, fine
+    assert 1 in allowed(state)
+    inst = from_td(td)[0]
+    assert not evaluate(inst, Solution([Route(0, [1, 2, 3])])).feasible
+    assert evaluate(inst, Solution([Route(0, [2, 3, 1])])).feasible
+
+
+def test_classic_backhaul_keeps_deliveries_before_pickups_and_sums_them_apart():
+    td = tiny(LINE, [0, 0.6, 0, 0.3], [0, 0, 0.8, 0])
+    _, state = steps(td, [1])
+    assert {2, 3} <= allowed(state)  # 0.6 + 0.8 > 1 but the sums are apart
+    _, state = steps(td, [1, 2])
+    assert 3 not in allowed(state)  # no delivery after a pickup
+    _, state = steps(td, [2])  # a backhaul-only route may start
+    assert 3 not in allowed(state) and 0 in allowed(state)
+    _, state = steps(td, [1, 3])
+    assert 2 in allowed(state)
+
+
+def test_the_capacity_limit_is_exact_at_q():
+    td = tiny(LINE, [0, 0.5, 0.5, 0.1])
+    _, state = steps(td, [1])
+    assert 2 in allowed(state)
+    _, state = steps(td, [1, 2])
+    assert 3 not in allowed(state)
+
+
+def test_an_open_route_counts_no_return_leg_for_cost_limit_or_deadline():
+    locs = [[0.0, 0.0], [1.0, 0.0]]
+    for kw in ({"limit": 1.5}, {"windows": [[0.0, 1.5], [0.0, 10.0]]}):
+        _, state = steps(tiny(locs, [0, 0.1], **kw), [])
+        assert 1 not in allowed(state)  # out and back is 2
+        env, state = steps(tiny(locs, [0, 0.1], open_=True, **kw), [1])
+        assert env.get_reward(state, torch.tensor([[1, 0]])).item() == pytest.approx(-1.0)
+    env, state = steps(tiny(locs, [0, 0.1]), [1])
+    assert env.get_reward(state, torch.tensor([[1]])).item() == pytest.approx(-2.0)
+
+
+def test_the_mask_looks_ahead_to_the_depot_deadline_after_service():
+    locs = [[0.0, 0.0], [0.5, 0.0], [0.6, 0.0]]
+    windows = [[0.0, 2.0], [0.0, 0.6], [1.0, 1.1]]
+    td = tiny(locs, [0, 0.1, 0.1], windows=windows, service=[0, 0.3, 0.5])
+    _, state = steps(td, [])
+    assert 1 in allowed(state)  # 0.5 + 0.3 + 0.5 = 1.3 <= 2
+    assert 2 not in allowed(state)  # starts at 1.0, done at 1.5, home at 2.1 > 2
+    _, state = steps(td, [1])
+    assert 2 not in allowed(state)
+    td = tiny(locs, [0, 0.1, 0.1], windows=windows, service=[0, 0.3, 0.4])
+    _, state = steps(td, [1])
+    assert 2 in allowed(state)  # waits until 1.0, home at 1.0 + 0.4 + 0.6 = 2.0
+
+
+def test_a_multi_depot_route_returns_to_its_own_depot_and_a_depot_action_starts_the_next():
+    locs = [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 0.5], [0.0, 0.5]]
+    td = tiny(locs, [0, 0, 0, 0.1, 0.1], depots=3)
+    env, state = steps(td, [])
+    assert allowed(state) == {1, 2, 3, 4}  # move the start to depot 1 or 2, or go
+    env, state = steps(td, [1])
+    assert allowed(state) == {3, 4}  # the start moves once
+    actions = [1, 3, 2, 4]  # depot 1 -> 3 -> depot 1; depot 2 -> 4 -> depot 2
+    env, state = steps(td, actions)
+    assert state["done"].all() and allowed(state) == {2}  # only the current depot now
+    expected = 0.5 + 0.5 + 0.5 + 0.5
+    for tail in ([], [2], [2, 2, 2]):
+        reward = env.get_reward(state, torch.tensor([actions + tail]))
+        assert reward.item() == pytest.approx(-expected)
+    inst = from_td(td)[0]
+    assert evaluate(inst, Solution([Route(1, [3]), Route(2, [4])])).cost == pytest.approx(2.0)
+
+
+def test_a_depot_is_offered_as_the_next_start_only_if_it_can_serve_someone_left():
+    locs = [[0.0, 0.0], [0.9, 0.9], [0.1, 0.0], [0.9, 1.0]]
+    td = tiny(locs, [0, 0, 0.1, 0.1], depots=2, limit=0.5)  # 2 only from 0, 3 only from 1
+    _, state = steps(td, [])
+    assert allowed(state) == {1, 2}
+    _, state = steps(td, [2])
+    assert allowed(state) == {1}  # depot 0 has nothing left; 3 is too far from 0
+    _, state = steps(td, [1, 3])
+    assert allowed(state) == {0}  # 2 is out of range of depot 1: close, start at depot 0
+
+
+def test_check_solution_refuses_a_masked_action_and_an_unfinished_sequence():
+    td = tiny(LINE, [0, 0.6, 0.6, 0.1])
+    env = VRPEnv(check_solution=True)
+    state = env.reset(td)
+    with pytest.raises(ValueError, match="not allowed"):
+        env.get_reward(state, torch.tensor([[1, 2, 0, 3]]))
+    with pytest.raises(ValueError, match="not every customer"):
+        env.get_reward(state, torch.tensor([[1, 0, 2]]))
+    assert env.get_reward(state, torch.tensor([[1, 3, 0, 2, 0]])).item() < 0
+
+
+def test_multi_start_picks_only_allowed_first_actions_in_pomo_order():
+    td = VRPGenerator(5, seed=0)(3)
+    env = VRPEnv()
+    state = env.reset(td)
+    assert env.get_num_starts(state) == 5
+    starts = env.select_start_nodes(state, 7).view(7, 3)
+    K = td["depot_valid"].shape[-1]
+    for b in range(3):
+        assert state["action_mask"][b, starts[:, b]].all()
+        assert (starts[:, b] >= K).all()
+        assert len(set(starts[:5, b].tolist())) == int(state["action_mask"][b, K:].sum())
+
+
+def test_an_instance_needs_at_most_2n_plus_1_steps():
+    td = VRPGenerator(12, seed=9, prob_multi_depot=1.0)(64)
+    _, actions = run(VRPEnv(), td, seed=2)
+    assert actions.shape[1] <= 2 * 12 + 1
