@@ -33,7 +33,7 @@ class _Progress:
         self.stream = stream
         self.tty = stream.isatty()
         self.every = 0.2 if self.tty else max(2.0, time_limit / 5)
-        self.last = 0.0
+        self.last = -math.inf  # the first report shows at once
         self.width = 0
         self.told_stop = False
 
@@ -45,7 +45,7 @@ class _Progress:
             return
         self.last = elapsed
         text = f"{elapsed:7.1f} s  " + (
-            f"best {best:.6g}" if best is not None else "no feasible solution yet"
+            f"best {best:.6g}" if best is not None else "searching (no feasible cost yet)"
         )
         if self.tty:
             self.width = max(self.width, len(text))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from vrp.io import instance_to_dict, read_instance, read_solution, write_instanc
 from vrp.solvers.base import WALL_CAP_FACTOR
 
 LIMIT = "0.2"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _write(tmp_path: Path, variant: str = "vrptw", n: int = 20, seed: int = 1) -> Path:
@@ -29,10 +33,12 @@ def _run(*args: str):
     return CliRunner().invoke(app, ["solve", *args])
 
 
-def _one_error_line(result) -> str:
+def _one_error_line(result, after_progress: bool = False) -> str:
     assert result.exit_code == 1, result.output
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
+    if after_progress:  # a run that searched: its progress lines come first
+        lines = [line for line in lines if not line.lstrip()[:1].isdigit()]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     return lines[0]
 
@@ -120,7 +126,8 @@ def test_a_run_without_a_feasible_solution_says_so_and_prints_no_routes(tmp_path
     }
     path = tmp_path / "tight.json"
     path.write_text(json.dumps(data))
-    line = _one_error_line(_run(str(path), "-t", LIMIT, "--solver", "pyvrp"))
+    result = _run(str(path), "-t", LIMIT, "--solver", "pyvrp")
+    line = _one_error_line(result, after_progress=True)
     assert "no feasible solution found" in line
 
 
@@ -135,3 +142,26 @@ def test_the_time_limit_holds_within_the_stated_wall_cap(tmp_path: Path):
     # file, building the model and the first local search at n = 100.
     assert json.loads(result.stdout)["runtime_s"] <= WALL_CAP_FACTOR * limit + 0.5
     assert wall <= WALL_CAP_FACTOR * limit + 1.5
+
+
+def test_ctrl_c_returns_the_best_solution_found_so_far(tmp_path: Path):
+    path = _write(tmp_path, "vrptw", n=100)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "solve", str(path), "-t", "60", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the first progress line: the search is running
+    assert "searching" in first or "best" in first, first
+    time.sleep(0.5)
+    t0 = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert time.perf_counter() - t0 < 5.0
+    data = json.loads(out)
+    assert data["feasible"] is True
+    assert "interrupted: best found so far" in err
