@@ -79,16 +79,24 @@ class _Scale:
     @classmethod
     def of(cls, inst: Instance) -> _Scale:
         s_d = _power_of_ten(float(inst.distances.max()))
-        s_t = _power_of_ten(float(inst.durations.max()))
+        times = [inst.depot_start(d) for d in range(inst.num_depots)]
+        finite = np.concatenate([inst.tw_early, inst.tw_late])
+        finite = finite[np.isfinite(finite)]
+        origin = min(times + ([float(finite.min())] if finite.size else []))
+        # Time: scaled like the travel times (so time warp and distance weigh alike in the
+        # search), from the windows and service times when there is no travel time at all,
+        # and coarser only if the horizon would leave PyVRP's safe integer range.
+        smax, dmax = float(inst.service_time.max()), float(inst.durations.max())
+        span = max(smax, float(finite.max()) - origin if finite.size else 0.0)
+        s_t = _power_of_ten(dmax if dmax > 0 else span)
+        longest = span + inst.num_nodes * (dmax + smax)  # no schedule runs past this
+        while longest * s_t > _MAX_VALUE / 16:
+            s_t /= 10
         # Load: PyVRP's penalty per unit of excess load lives in [0.1, 1e5] against a cost of
         # 1 per distance unit; keep Q about as large as the largest arc, as in the classic
         # integer benchmarks, so the penalties can balance. Never coarser than the data.
         ratio = float(inst.distances.max()) * s_d / inst.capacity
         s_q = 10.0 ** max(0, round(math.log10(ratio))) if ratio > 0 else 1.0
-        times = [inst.depot_start(d) for d in range(inst.num_depots)]
-        finite = np.concatenate([inst.tw_early, inst.tw_late])
-        finite = finite[np.isfinite(finite)]
-        origin = min(times + ([float(finite.min())] if finite.size else []))
         return cls(s_d, s_t, s_q, origin)
 
 
@@ -139,6 +147,8 @@ def _problem(inst: Instance, sc: _Scale):  # -> pyvrp.ProblemData
             kw["tw_early"] = t_up(e)
         if math.isfinite(late):
             kw["tw_late"] = t_down(late)
+            # A window narrower than one scaled unit rounds to an empty one: keep its end.
+            kw["tw_early"] = min(kw.get("tw_early", 0), kw["tw_late"])
         if classic:
             load = {"delivery": [int(deliv[k]), 0], "pickup": [0, int(pick[k])]}
         else:
