@@ -128,11 +128,11 @@ class VRPGenerator(Generator):
                 "time_windows": u[:, 4] < p["time_windows"],
                 "multi_depot": u[:, 5] < p["multi_depot"],
             }
-        table = torch.tensor(
-            [[f.open, f.backhaul > 0, f.backhaul == 2, f.limit, f.time_windows, f.multi_depot]
-             for f in self.fixed]
-        )  # fmt: skip
-        pick = table[torch.randint(len(self.fixed), (B,), generator=self.rng)]
+        rows = [
+            (f.open, f.backhaul > 0, f.backhaul == 2, f.limit, f.time_windows, f.multi_depot)
+            for f in self.fixed
+        ]
+        pick = torch.tensor(rows)[torch.randint(len(rows), (B,), generator=self.rng)]
         keys = ("open", "backhaul", "mixed", "limit", "time_windows", "multi_depot")
         return {k: pick[:, j] for j, k in enumerate(keys)}
 

@@ -47,10 +47,12 @@ route distance so far ``len``, iff it is unvisited and
 
 A depot may be chosen as the next start only if some unvisited customer can be served from
 it by a route of its own (``start_feasible``), so no route ever starts without a customer
-to take. The look-ahead uses the direct return leg; with matrices that break the triangle
-inequality a route that could only get home in time through a detour is masked, otherwise
-the mask accepts every route FORMAT.md accepts. Limits are compared with a tolerance of
-1e-9 (float64) or 1e-5 (float32) times ``1 + |limit|``.
+to take and the mask never runs empty — provided every customer can be served alone from
+some depot (the generator guarantees it, ``vrp.bridge`` checks it). The look-ahead uses the
+direct return leg; with matrices that break the triangle inequality a route that could only
+get home in time through a detour is masked, otherwise the mask accepts every route
+FORMAT.md accepts. Limits are compared with a tolerance of 1e-9 (float64) or 1e-5 (float32)
+times ``1 + |limit|``.
 
 Reward: minus the total distance (open routes: the return legs count for nothing),
 computed from the action sequence by `VRPEnv.get_reward`.

@@ -7,6 +7,7 @@ import math
 
 import pytest
 import torch
+from rl4co.utils.ops import batchify
 from tensordict import TensorDict
 
 from envs import (
@@ -358,6 +359,12 @@ def test_multi_start_picks_only_allowed_first_actions_in_pomo_order():
         assert state["action_mask"][b, starts[:, b]].all()
         assert (starts[:, b] >= K).all()
         assert len(set(starts[:5, b].tolist())) == int(state["action_mask"][b, K:].sum())
+    # rl4co's multi-start expansion puts start s of instance b at s * B + b
+    expanded = batchify(state, 7)
+    expanded.set("action", env.select_start_nodes(state, 7))
+    after = env.step(expanded)["next"]
+    assert after["visited"].view(7, 3, -1)[:, :, K:].sum(-1).eq(1).all()
+    assert torch.equal(after["current_node"].view(7, 3), starts)
 
 
 def test_an_instance_needs_at_most_2n_plus_1_steps():
