@@ -142,6 +142,40 @@ def test_an_independently_built_feasible_solution_is_never_blocked(name, n, seed
     assert_steps_through(inst, greedy_solution(inst, np.random.default_rng(seed)))
 
 
+@settings(max_examples=20, deadline=None)
+@given(
+    name=st.sampled_from(VARIANT_NAMES),
+    n=st.integers(1, 12),
+    seed=st.integers(0, 2**20),
+    matrices=st.booleans(),
+)
+def test_at_every_step_the_mask_is_exactly_what_evaluate_allows(name, n, seed, matrices):
+    # On metric data "j may come next" is exactly "the route so far + j, then home, is
+    # feasible", and "depot k may start the next route" is "k can serve someone left alone".
+    inst = matrix_instance(name, n, seed) if matrices else generate(name, n, seed)
+    K, D = 3, inst.num_depots
+    batch = to_batch([inst], num_depot_slots=K, dtype=F64)
+    env, policy = VRPEnv(), uniform_policy(torch.Generator().manual_seed(seed))
+    state = env.reset(batch.td)
+    depot, route, left = 0, [], set(inst.customers)
+    while not state["done"].all():
+        mask = state["action_mask"][0].tolist()
+        for c in left:
+            assert mask[c - D + K] == route_ok(inst, Route(depot, [*route, c])), (depot, route, c)
+        for k in range(K):
+            may_start = k < D and any(route_ok(inst, Route(k, [c])) for c in left)
+            expected = may_start and (bool(route) or (state["at_start"].item() and k != depot))
+            assert mask[k] == expected, (depot, route, k)
+        a = int(policy(state)[0])
+        if a < K:
+            depot, route = a, []
+        else:
+            route.append(a - K + D)
+            left.discard(a - K + D)
+        state.set("action", torch.tensor([a]))
+        state = env.step(state)["next"]
+
+
 @pytest.mark.parametrize("name", [v for v in VARIANT_NAMES if v.startswith("md")])
 def test_single_customer_routes_from_every_depot_that_can_serve_them_step_through(name):
     for inst in (generate(name, 12, 5), matrix_instance(name, 12, 5)):
