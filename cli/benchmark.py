@@ -142,6 +142,7 @@ def report(
         **meta,
         "runs": f"{len(mine)} of {len(runs)} finished",
         "record_workers": sorted({r.get("workers") for r in mine if r.get("workers")}),
+        "code": ", ".join(sorted({r["code"] for r in mine if r.get("code")})) or meta["code"],
         "finished_at": time.strftime("%Y-%m-%d %H:%M"),
     }
     rep.write_runs(out, rows)
@@ -257,7 +258,9 @@ def benchmark(
             last_report = time.perf_counter()
 
     try:
-        bm.execute(todo, out, n_workers, timeout, finished, progress.tick)
+        bm.execute(
+            todo, out, n_workers, timeout, finished, progress.tick, stamp={"code": meta["code"]}
+        )
     except KeyboardInterrupt:
         progress.close()
         table = report(out, runs, ref, meta, names, plot)

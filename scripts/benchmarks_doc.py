@@ -85,7 +85,9 @@ def main() -> None:
     if missing:
         parts += [f"Not run yet: {', '.join(missing)} (see `scripts/run_benchmarks`).", ""]
     for _, s in summaries:
-        parts.append(rep.markdown(s["meta"], s["summary"], s["failures"], level=2))
+        parts.append(
+            rep.markdown(s["meta"], s["summary"], s["failures"], s.get("instances"), level=2)
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     from vrp.io import atomic_write
 

@@ -60,6 +60,7 @@ def test_a_tiny_generated_pyvrp_run_writes_csv_json_markdown_and_plot(tmp_path):
     for fact in ("time limit: 0.2 CPU s", "seeds: 1", "workers: 1", "CPUs", "pyvrp 0.14"):
         assert fact in md
     assert "| pyvrp | cvrp | 0.2 | 3 | 3 | 0 | 0 | 0 |" in md
+    assert "| cvrp-n10-s0-001 | cvrp | 10 |" in md  # the per-instance table
     assert (out / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "pyvrp" in result.stdout and "mean gap" in result.stdout
 

@@ -88,6 +88,12 @@ class Run:
         )
 
 
+def solution_name(run: Run) -> str:
+    """The file a run's routes are written to (the hash tells same-named instances apart)."""
+    s = run.source
+    return f"{s.name}.{s.digest[:8]}.{run.solver}.s{run.seed}.t{run.time_limit:g}.json"
+
+
 def run_key(name: str, digest: str, solver: str, seed: int, time_limit: float) -> str:
     return f"{name}|{digest}|{solver}|{seed}|{time_limit:g}"
 
@@ -354,11 +360,13 @@ def execute(
     hard_timeout: Callable[[float], float] = default_hard_timeout,
     on_done: Callable[[dict[str, Any]], None] | None = None,
     on_tick: Callable[[list[Run]], None] | None = None,
+    stamp: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Run ``runs`` with ``workers`` processes; append each record to ``out`` as it finishes.
 
-    Ctrl-C (KeyboardInterrupt) kills the running workers and propagates: what finished is on
-    disk, the rest runs on the next invocation.
+    ``stamp`` is added to every record (e.g. the code version). Ctrl-C (KeyboardInterrupt)
+    kills the running workers and propagates: what finished is on disk, the rest runs on the
+    next invocation.
     """
     ctx = _context()
     todo = list(runs)
@@ -369,7 +377,7 @@ def execute(
     solutions.mkdir(parents=True, exist_ok=True)
 
     def finish(a: _Active, fields: dict[str, Any]) -> None:
-        rec = _base_record(a.run, workers)
+        rec = {**_base_record(a.run, workers), **(stamp or {})}
         rec.update({k: v for k, v in fields.items() if k != "traceback"})
         rec["elapsed_s"] = time.perf_counter() - a.started  # the worker's life, reading included
         if rec["wall_s"] is None:
@@ -385,9 +393,8 @@ def execute(
             while todo and len(active) < workers:
                 run = todo.pop()
                 recv, send = ctx.Pipe(duplex=False)
-                sol = solutions / f"{run.source.name}.{run.solver}.s{run.seed}.t{run.time_limit:g}"
                 proc = ctx.Process(
-                    target=_worker, args=(send, run, sol.with_name(sol.name + ".json")), daemon=True
+                    target=_worker, args=(send, run, solutions / solution_name(run)), daemon=True
                 )
                 proc.start()
                 send.close()

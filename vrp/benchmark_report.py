@@ -280,9 +280,73 @@ def failure_lines(rows: list[dict[str, Any]], limit: int = 30) -> list[str]:
     return out
 
 
-def markdown(meta: dict[str, Any], summary: list[dict[str, Any]], rows: list[dict[str, Any]],
-             level: int = 1) -> str:  # fmt: skip
-    """The summary as a markdown section: settings, the table, every failed run."""
+def per_instance(rows: list[dict[str, Any]], solvers: list[str]) -> list[dict[str, Any]]:
+    """One line per instance: its reference and, per solver, the mean gap (or cost) over seeds
+    and time limits, with the count of runs that were not feasible."""
+    by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by[r["instance"]].append(r)
+    out = []
+    for name, rs in by.items():
+        line: dict[str, Any] = {
+            "instance": name,
+            "variant": rs[0]["variant"],
+            "num_customers": rs[0]["num_customers"],
+            "reference": rs[0]["reference"],
+            "solvers": {},
+        }
+        for solver in solvers:
+            mine = [r for r in rs if r["solver"] == solver]
+            if mine:
+                line["solvers"][solver] = {
+                    "cost": _mean(_feasible_cost(r) for r in mine),
+                    "gap": _mean(r["gap"] for r in mine),
+                    "not_feasible": sum(r["status"] not in ("ok", "unsupported") for r in mine),
+                    "unsupported": all(r["status"] == "unsupported" for r in mine),
+                }
+        out.append(line)
+    return out
+
+
+def _instance_cell(cell: dict[str, Any] | None) -> str:
+    if cell is None:
+        return ""
+    if cell["unsupported"]:
+        return "unsupported"
+    if cell["gap"] is not None:
+        text = _fmt(100 * cell["gap"], ".2f", "%")
+    else:
+        text = _fmt(cell["cost"], ".6g")
+    bad = cell["not_feasible"]
+    if bad:
+        text = f"{text} ({bad} ✗)" if text != "–" else f"✗ {bad}"
+    return text
+
+
+def instance_table(instances: list[dict[str, Any]], solvers: list[str]) -> str:
+    """Per instance: reference and each solver's gap (cost when there is no reference)."""
+    rows = [
+        [
+            i["instance"],
+            i["variant"],
+            str(i["num_customers"]),
+            _fmt(i["reference"], ".10g"),
+            *(_instance_cell(i["solvers"].get(s)) for s in solvers),
+        ]
+        for i in instances
+    ]
+    return markdown_table(["instance", "variant", "n", "reference", *solvers], rows)
+
+
+def markdown(
+    meta: dict[str, Any],
+    summary: list[dict[str, Any]],
+    failures: list[dict[str, Any]],
+    instances: list[dict[str, Any]] | None = None,
+    level: int = 1,
+) -> str:
+    """The summary as a markdown section: settings, the table, every failed run, and the
+    per-instance gaps in a folded block."""
     h = "#" * level
     parts = [f"{h} {meta['label']}", "", *settings_lines(meta), ""]
     parts.append(markdown_table(SUMMARY_COLUMNS, (summary_cells(s) for s in summary)))
@@ -292,9 +356,15 @@ def markdown(meta: dict[str, Any], summary: list[dict[str, Any]], rows: list[dic
         "unsupported runs are counted in their own columns. A win is an (instance, seed) on "
         "which the solver's cost is the lowest of all solvers (ties count for each).",
     ]
-    fails = failure_lines(rows)
+    fails = failure_lines(failures)
     if fails:
         parts += ["", f"{h}# Infeasible and failed runs", "", *fails]
+    if instances:
+        parts += [
+            "",
+            f"<details><summary>Per instance: gap to the reference (✗: runs not feasible)"
+            f"</summary>\n\n{instance_table(instances, meta['solvers'])}\n\n</details>",
+        ]
     return "\n".join(parts) + "\n"
 
 
@@ -313,11 +383,15 @@ def write_runs(out: Path, rows: list[dict[str, Any]]) -> None:
 
 def write_summary(out: Path, meta: dict[str, Any], summary: list[dict[str, Any]],
                   rows: list[dict[str, Any]]) -> None:  # fmt: skip
-    """``summary.md`` and ``summary.json`` (settings, summary lines, failures)."""
-    with atomic_write(out / "summary.md") as fh:
-        fh.write(markdown(meta, summary, rows))
+    """``summary.md`` and ``summary.json`` (settings, summary lines, failures, instances)."""
     failures = [{k: r.get(k) for k in CSV_FIELDS} for r in rows if r["status"] != "ok"]
-    write_json(out / "summary.json", {"meta": meta, "summary": summary, "failures": failures})
+    instances = per_instance(rows, meta["solvers"])
+    with atomic_write(out / "summary.md") as fh:
+        fh.write(markdown(meta, summary, failures, instances))
+    write_json(
+        out / "summary.json",
+        {"meta": meta, "summary": summary, "failures": failures, "instances": instances},
+    )
 
 
 def write_plot(out: Path, meta: dict[str, Any], summary: list[dict[str, Any]],
