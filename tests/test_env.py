@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from rl4co.utils.ops import batchify
@@ -12,6 +13,7 @@ from tensordict import TensorDict
 
 from envs import (
     VARIANT_NAMES,
+    MatrixPool,
     VRPEnv,
     VRPGenerator,
     capacity_for,
@@ -22,9 +24,11 @@ from envs import (
     variant_index,
     variant_names,
 )
+from envs.pool import POOL_FIELDS
 from vrp import generate as core_generate
 from vrp.bridge import from_td
 from vrp.evaluate import evaluate
+from vrp.instance import great_circle_matrix
 from vrp.solution import Route, Solution
 from vrp.variants import VARIANT_NAMES as CORE_NAMES
 
@@ -371,3 +375,42 @@ def test_an_instance_needs_at_most_2n_plus_1_steps():
     td = VRPGenerator(12, seed=9, prob_multi_depot=1.0)(64)
     _, actions = run(VRPEnv(), td, seed=2)
     assert actions.shape[1] <= 2 * 12 + 1
+
+
+# -- pools ----------------------------------------------------------------------------------
+
+
+def test_a_lonlat_pool_is_projected_into_environment_units_and_survives_a_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    lonlat = np.column_stack([rng.uniform(4.80, 4.95, 30), rng.uniform(52.33, 52.40, 30)])
+    metres = great_circle_matrix(lonlat) * rng.uniform(1.2, 1.4, (30, 30))
+    np.fill_diagonal(metres, 0.0)
+    seconds = metres / 9.0 + 20.0 * (1 - np.eye(30))
+    pool = MatrixPool.from_arrays(lonlat, metres, seconds, lonlat=True)
+    assert pool.locs.min() >= 0 and pool.locs.max() == pytest.approx(1.0)
+    extent = metres.max() / pool.distance.max().item()  # one factor for all distances
+    assert torch.allclose(pool.distance * extent, torch.as_tensor(metres))
+    off = ~torch.eye(30, dtype=torch.bool)
+    assert pool.duration[off].mean() == pytest.approx(pool.distance[off].mean().item())
+    pool.save(tmp_path / "pool.npz")
+    again = MatrixPool.load(tmp_path / "pool.npz")
+    assert all(torch.equal(getattr(pool, k), getattr(again, k)) for k in POOL_FIELDS)
+    td = VRPGenerator(10, "mdvrptw", pool=again, seed=0, dtype=torch.float64)(8)
+    assert_rollouts_agree_with_evaluate(td)
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: MatrixPool(torch.zeros(3, 2), torch.zeros(3, 2), torch.zeros(3, 3)), "shape"),
+        (lambda: MatrixPool(torch.zeros(2, 2), -torch.ones(2, 2), torch.zeros(2, 2)), ">= 0"),
+        (lambda: VRPGenerator(0), "num_loc"),  # no customers
+        (lambda: VRPGenerator(5, prob_open=1.5), "prob_open"),  # not a probability
+        (lambda: VRPGenerator(5, "vrpx"), "unknown variant"),
+        (lambda: VRPGenerator(5, []), "at least one"),
+        (lambda: VRPGenerator(200, pool=POOL), "fewer than"),  # pool smaller than an instance
+    ],
+)
+def test_bad_pool_and_generator_arguments_are_refused(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
