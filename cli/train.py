@@ -59,6 +59,15 @@ def train(
         int | None, typer.Option("--num-starts", help="POMO starts per instance [default: n].")
     ] = None,
     lr: Annotated[float, typer.Option(help="Learning rate (AdamW).")] = 3e-4,
+    pool: Annotated[
+        str | None,
+        typer.Option(
+            help="Road-matrix pool (.npz of envs.pool.MatrixPool, or 'synthetic') to train on."
+        ),
+    ] = None,
+    matrix_share: Annotated[
+        float, typer.Option("--matrix-share", help="Share of each batch drawn from --pool.")
+    ] = 0.5,
     val_per_variant: Annotated[
         int, typer.Option("--val-per-variant", help="Validation instances per variant.")
     ] = 8,
@@ -91,10 +100,6 @@ def train(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Train a neural policy for one variant, a list, or all 48, and save its checkpoint."""
-    from vrp.neural.policy import ModelArgs
-    from vrp.neural.train import TrainConfig
-    from vrp.neural.train import train as run
-
     for value, option in (
         (num_loc, "--num-loc"),
         (epochs, "--epochs"),
@@ -107,6 +112,10 @@ def train(
         (num_nodes, "--num-nodes"),
     ):
         _positive(value, option)
+    if not 0.0 <= matrix_share <= 1.0:
+        raise InputError(f"must be in [0, 1], got {matrix_share}", field="--matrix-share")
+    if pool is not None and pool != "synthetic" and not Path(pool).is_file():
+        raise InputError("no such pool file", field="--pool", path=pool)
     if num_starts is not None:
         _positive(num_starts, "--num-starts")
     if accelerator not in ("auto", "cpu", "gpu", "cuda", "mps"):
@@ -118,6 +127,10 @@ def train(
     if embed_dim % 8 or embed_dim < 16:
         raise InputError(f"must be a multiple of 8, at least 16, got {embed_dim}",
                          field="--embed-dim")  # fmt: skip
+    from vrp.neural.policy import ModelArgs
+    from vrp.neural.train import TrainConfig
+    from vrp.neural.train import train as run
+
     config = TrainConfig(
         variants=_variants(variant),
         num_loc=num_loc,
@@ -126,6 +139,8 @@ def train(
         batch_size=batch_size,
         num_starts=num_starts,
         lr=lr,
+        pool=pool,
+        matrix_share=matrix_share if pool is not None else 0.0,
         val_per_variant=val_per_variant,
         val_reference_s=val_time,
         seed=seed,

@@ -12,8 +12,11 @@ key                  meaning
 ``train_config``     the `TrainConfig` of the run (variants, size, budget, seed, ...)
 ``reference``        the validation set and its reference costs (solver, time limit)
 ``history``          one row of metrics per finished epoch (losses, validation gaps, time)
-``hardware``         where it was trained (device, threads, torch version)
+``runs``             one entry per training command (command line, epochs, hardware)
+``parameters``       the number of weights
 ===================  ===================================================================
+
+`model_card` renders this as the Markdown card shipped beside each checkpoint.
 
 Every value is a tensor, a number, a string, a list or a dict, so `read_checkpoint` loads
 with ``torch.load(..., weights_only=True)`` and a checkpoint can never run code.
@@ -116,3 +119,62 @@ class AtomicCheckpointIO(CheckpointIO):
 
     def remove_checkpoint(self, path: Any) -> None:
         Path(path).unlink(missing_ok=True)
+
+
+def model_card(meta: dict[str, Any], name: str) -> str:
+    """The Markdown model card of a checkpoint: what it learned, on what budget, how well."""
+    cfg, args = meta["train_config"], meta["model_args"]
+    history, runs, ref = meta.get("history", []), meta.get("runs", []), meta["reference"]
+    variants = cfg["variants"]
+    last = history[-1] if history else {}
+    train_s = float(last.get("train_s", 0.0))
+    lines = [
+        f"# {name}",
+        "",
+        f"- **variants**: {len(variants)} ("
+        + (", ".join(variants) if len(variants) <= 8 else "all 48, mixed in every batch")
+        + ")",
+        f"- **training size**: n = {cfg['num_loc']} customers",
+        f"- **model**: {meta.get('parameters', '?')} weights; embedding {args['embed_dim']}, "
+        f"{args['num_layers']} encoder layers, {args['num_heads']} heads, SwiGLU "
+        f"{args['ffn_dim']}",
+        f"- **budget**: {len(history)} epochs, {last.get('instances', 0):,} training instances "
+        f"(batch {cfg['batch_size']}, {cfg['num_starts'] or cfg['num_loc']} POMO starts), "
+        f"{train_s / 3600:.1f} h of training",
+    ]
+    for r in runs:
+        hw = r.get("hardware", {})
+        where = hw.get("gpu") or f"CPU ({hw.get('cpu_count', '?')} cores, "
+        if "gpu" not in hw:
+            where += f"{hw.get('torch_threads', '?')} torch thread(s))"
+        lines.append(
+            f"- **run** {r.get('started', '?')}, epochs {r.get('from_epoch', '?')} -> "
+            f"{r.get('to_epoch', '?')} on {where}: `{r.get('command', '?')}`"
+        )
+    lines += [
+        "",
+        f"## Validation gap to {ref['solver']} ({ref['time_limit_s']:g} s per instance)",
+        "",
+        f"{ref['per_variant']} instances per variant of `vrp generate --seed {ref['seed']}` "
+        f"(n = {ref['num_loc']}), greedy from every start, no augmentation; gap = cost / "
+        f"reference - 1, every cost from `evaluate()`.",
+        "",
+    ]
+    if last:
+        lines.append(
+            f"Mean over variants after epoch {last['epoch']}: "
+            f"**{100 * last['val_gap']:.2f}%** ({last.get('val_infeasible', 0)} infeasible)."
+        )
+        lines += ["", "| variant | gap |", "|---|---|"]
+        for v in variants:
+            g = last.get(f"gap_{v}")
+            if g is not None:
+                lines.append(f"| {v} | {100 * g:.2f}% |")
+        curve = [h for h in history if h["epoch"] % max(1, len(history) // 10) == 0]
+        lines += ["", "| epoch | instances | train cost | validation gap |", "|---|---|---|---|"]
+        for h in curve:
+            lines.append(
+                f"| {h['epoch']} | {h['instances']:,} | {h['train_cost']:.4f} | "
+                f"{100 * h['val_gap']:.2f}% |"
+            )
+    return "\n".join(lines) + "\n"

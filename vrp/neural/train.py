@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import platform
 import sys
 import time
@@ -36,12 +37,13 @@ from torch.utils.data import DataLoader
 
 from envs.flags import VARIANT_NAMES, variant_index
 from envs.generator import VRPGenerator
-from envs.mtvrp import VRPEnv
+from envs.mtvrp import VRPEnv, euclidean_matrix
+from envs.pool import MatrixPool, synthetic_pool
 from vrp.errors import InputError
 from vrp.generate import generate_many
 from vrp.instance import Instance
 from vrp.io import atomic_write
-from vrp.neural.checkpoint import FORMAT, META, AtomicCheckpointIO, read_checkpoint
+from vrp.neural.checkpoint import FORMAT, META, AtomicCheckpointIO, model_card, read_checkpoint
 from vrp.neural.decode import solve_instances
 from vrp.neural.policy import ModelArgs, Policy
 
@@ -62,6 +64,8 @@ class TrainConfig:
     weight_decay: float = 1e-6
     grad_clip: float = 1.0
     cost_ema: float = 0.99  # running mean cost per variant, for the advantage scale
+    pool: str | None = None  # road-matrix pool (.npz of `envs.pool.MatrixPool`) or "synthetic"
+    matrix_share: float = 0.0  # share of each batch drawn from the pool
     val_per_variant: int = 8
     val_reference_s: float = 1.0  # PyVRP time per validation instance
     seed: int = 0
@@ -168,8 +172,10 @@ class PolicyTraining(L.LightningModule):
         self.env = VRPEnv()
         self.register_buffer("cost_scale", torch.zeros(len(VARIANT_NAMES)))
         self.history: list[dict[str, Any]] = []
+        self.runs: list[dict[str, Any]] = []  # one entry per `train()` call, resumed ones too
         self._optimizer_state: dict[str, Any] | None = None
         self.epoch_offset = 0
+        self._pool: MatrixPool | None = None
         self._epoch_sums: dict[str, float] = {}
         self._epoch_t0 = time.perf_counter()
 
@@ -178,6 +184,7 @@ class PolicyTraining(L.LightningModule):
         optimizer state; the epochs it finished are not trained again."""
         self.load_state_dict(checkpoint["state_dict"])
         self.history = list(checkpoint[META].get("history", []))
+        self.runs = list(checkpoint[META].get("runs", []))
         self.epoch_offset = len(self.history)
         states = checkpoint.get("optimizer_states") or []
         self._optimizer_state = states[0] if states else None
@@ -194,10 +201,28 @@ class PolicyTraining(L.LightningModule):
         return DataLoader(range(steps), batch_size=None, shuffle=False)
 
     def _batch(self, index: int):
+        """A reset batch: coordinates, and a ``matrix_share`` drawn from the matrix pool."""
         c = self.config
         seed = (c.seed * 1_000_003 + self.epoch) * 100_003 + int(index)
-        gen = VRPGenerator(num_loc=c.num_loc, variants=list(c.variants), seed=seed)
-        return self.env.reset(gen(c.batch_size).to(self.device))
+        on_pool = round(c.batch_size * c.matrix_share) if c.pool else 0
+        parts = []
+        if on_pool < c.batch_size:
+            gen = VRPGenerator(num_loc=c.num_loc, variants=list(c.variants), seed=seed)
+            parts.append(gen(c.batch_size - on_pool))
+        if on_pool:
+            gen = VRPGenerator(c.num_loc, list(c.variants), pool=self.pool, seed=seed + 1)
+            parts.append(gen(on_pool))
+            for td in parts[:-1]:  # coordinates get their matrices, so the batch is uniform
+                dist = euclidean_matrix(td["locs"])
+                td.update({"distance_matrix": dist, "duration_matrix": dist.clone()})
+        return self.env.reset(torch.cat(parts).to(self.device))
+
+    @property
+    def pool(self) -> MatrixPool:
+        if self._pool is None:
+            name = self.config.pool
+            self._pool = synthetic_pool(1000) if name == "synthetic" else MatrixPool.load(name)
+        return self._pool
 
     # -- the step ----------------------------------------------------------------------------
 
@@ -273,6 +298,8 @@ class PolicyTraining(L.LightningModule):
         self.log("val_gap", gap, prog_bar=True, sync_dist=False)
         if self.trainer.is_global_zero:
             _write_csv(self.history, self.out.with_suffix(".csv"))
+            with atomic_write(self.out.with_suffix(".md")) as fh:
+                fh.write(model_card(self._meta(), self.out.stem))
             print(
                 f"epoch {row['epoch']}: train cost {row['train_cost']:.4f}, "
                 f"validation gap {100 * gap:.2f}% ({infeasible} infeasible), "
@@ -284,33 +311,38 @@ class PolicyTraining(L.LightningModule):
     # -- checkpoint contents ------------------------------------------------------------------
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint[META] = {
+        checkpoint[META] = self._meta()
+
+    def _meta(self) -> dict[str, Any]:
+        return {
             "format": FORMAT,
             "model_args": self.model_args.to_dict(),
             "train_config": self.config.to_dict(),
             "reference": asdict(self.reference),
             "history": list(self.history),
-            "hardware": hardware(self.trainer),
+            "runs": list(self.runs),
+            "parameters": sum(p.numel() for p in self.policy.parameters()),
         }
 
-    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        self.history = list(checkpoint[META].get("history", []))
 
-
-def hardware(trainer: L.Trainer | None = None) -> dict[str, Any]:
-    """Where the run trains: device, process count and threads, versions."""
+def hardware(accelerator: str, devices: int | str, num_nodes: int, threads: int) -> dict[str, Any]:
+    """Where a run trains: what was asked for and what the machine has."""
     info: dict[str, Any] = {
+        "accelerator": accelerator,
+        "devices": devices,
+        "num_nodes": num_nodes,
+        "torch_threads": threads,
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
         "torch": str(torch.__version__),
-        "python": platform.python_version(),
-        "cpu_threads": torch.get_num_threads(),
-        "machine": platform.machine(),
     }
-    if trainer is not None:
-        info["accelerator"] = type(trainer.accelerator).__name__
-        info["world_size"] = trainer.world_size
-        if torch.cuda.is_available() and info["accelerator"] == "CUDAAccelerator":
-            info["gpu"] = torch.cuda.get_device_name(0)
+    if torch.cuda.is_available() and accelerator in ("auto", "gpu", "cuda"):
+        info["gpu"] = torch.cuda.get_device_name(0)
     return info
+
+
+def _from_cli() -> bool:
+    return Path(sys.argv[0]).name == "vrp" and len(sys.argv) > 1 and sys.argv[1] == "train"
 
 
 def _write_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
@@ -384,6 +416,15 @@ def train(
     module = PolicyTraining(model_args or ModelArgs(), config, reference, out, weights_only)
     if previous is not None:
         module.restore(previous)
+    module.runs.append(
+        {
+            "command": " ".join(["vrp", *sys.argv[1:]]) if _from_cli() else "train()",
+            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "from_epoch": module.epoch_offset,
+            "to_epoch": config.epochs,
+            "hardware": hardware(accelerator, devices, num_nodes, config.threads),
+        }
+    )
     callbacks: list[Callback] = [SaveOnInterrupt(out)]
     if progress:
         callbacks.append(TQDMProgressBar(refresh_rate=10))

@@ -17,6 +17,7 @@ _ENGINES: dict[str, tuple[str, str]] = {
     "pyvrp": ("vrp.solvers.pyvrp", "PyVRPSolver"),
     "hgs": ("vrp.solvers.hgs", "HGSSolver"),
     "ortools": ("vrp.solvers.ortools", "ORToolsSolver"),
+    "neural": ("vrp.solvers.neural", "NeuralSolver"),
 }
 
 

@@ -1,0 +1,44 @@
+"""Ship a trained model: copy a training checkpoint into checkpoints/ with its model card.
+
+The copy keeps the weights, the per-variant cost scales and every piece of metadata (model
+arguments, training configuration, validation references, history, runs) but drops the
+optimizer state, so it stays a few MB; `vrp train --resume` still continues from it (with a
+fresh optimizer). The card (``NAME.md``) is rendered from the metadata by
+`vrp.neural.checkpoint.model_card`.
+
+    .venv/bin/python scripts/ship_checkpoint.py /work/neural-runs/all-n20.ckpt all-n20
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from vrp.neural.checkpoint import META, model_card, read_checkpoint, write_checkpoint
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path, help="training checkpoint")
+    parser.add_argument("name", help="shipped name: checkpoints/NAME.ckpt and NAME.md")
+    parser.add_argument(
+        "--note", action="append", default=[], help="a line added to the card (repeatable)"
+    )
+    args = parser.parse_args()
+    ckpt = read_checkpoint(args.source)
+    ckpt["optimizer_states"] = []
+    ckpt["lr_schedulers"] = []
+    out = ROOT / "checkpoints" / f"{args.name}.ckpt"
+    write_checkpoint(ckpt, out)
+    card = model_card(ckpt[META], args.name)
+    if args.note:
+        head, rest = card.split("\n\n", 1)
+        card = head + "\n\n" + "\n".join(args.note) + "\n\n" + rest
+    (ROOT / "checkpoints" / f"{args.name}.md").write_text(card)
+    print(f"{out} ({out.stat().st_size / 1e6:.1f} MB) and {out.with_suffix('.md')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,306 @@
+"""The neural solver: training and resuming, checkpoints, and feasible answers everywhere.
+
+Training tests use a tiny model on tiny instances (CPU, seconds); solving tests use the
+shipped checkpoint in checkpoints/, and every answer is judged by `evaluate()`.
+"""
+
+from __future__ import annotations
+
+import csv
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from cli.main import app
+from envs.pool import synthetic_pool
+from vrp.errors import InputError
+from vrp.evaluate import evaluate
+from vrp.generate import generate, generate_many
+from vrp.instance import Instance
+from vrp.neural.checkpoint import FORMAT, META, load_policy, read_checkpoint, write_checkpoint
+from vrp.neural.decode import solve_instances
+from vrp.neural.policy import ModelArgs
+from vrp.neural.train import PolicyTraining, TrainConfig, train
+from vrp.solvers.neural import NeuralSolver, checkpoint_dir, pick_checkpoint
+from vrp.variants import VARIANT_NAMES
+
+TINY_MODEL = ModelArgs(embed_dim=32, num_heads=4, num_layers=1, ffn_dim=64, num_neighbours=4)
+
+
+def tiny_config(epochs: int = 1, **kw) -> TrainConfig:
+    base = dict(
+        variants=("vrptw", "mdovrpmb"),
+        num_loc=8,
+        epochs=epochs,
+        instances_per_epoch=32,
+        batch_size=16,
+        val_per_variant=1,
+        val_reference_s=0.05,
+        threads=1,
+    )
+    return TrainConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("train") / "tiny.ckpt"
+    train(tiny_config(), out, model_args=TINY_MODEL, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def shipped() -> NeuralSolver:
+    if not any(checkpoint_dir().glob("*.ckpt")):
+        pytest.fail(f"no shipped checkpoint in {checkpoint_dir()}")
+    torch.set_num_threads(1)
+    return NeuralSolver()
+
+
+# -- training ---------------------------------------------------------------------------------
+
+
+def test_a_tiny_training_run_writes_a_self_describing_checkpoint_and_a_metrics_csv(trained):
+    meta = read_checkpoint(trained)[META]
+    assert meta["format"] == FORMAT
+    assert meta["model_args"] == TINY_MODEL.to_dict()
+    assert meta["train_config"]["variants"] == ["vrptw", "mdovrpmb"]
+    assert set(meta["reference"]["costs"]) == {"vrptw", "mdovrpmb"}
+    (row,) = meta["history"]
+    assert row["epoch"] == 1 and row["instances"] == 32 and row["val_infeasible"] == 0
+    assert row["val_gap"] > -0.05  # pyvrp's references are near-optimal at n = 8
+    with trained.with_suffix(".csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["epoch"] for r in rows] == ["1"]
+    assert {"val_gap", "gap_vrptw", "gap_mdovrpmb", "train_loss"} <= set(rows[0])
+
+
+def test_resuming_continues_the_epochs_the_weights_and_the_optimizer(trained, tmp_path):
+    out = tmp_path / "resumed.ckpt"
+    before = read_checkpoint(trained)
+    history = train(tiny_config(epochs=2), out, resume=trained, progress=False)
+    after = read_checkpoint(out)
+    assert [r["epoch"] for r in history] == [1, 2]
+    assert history[1]["instances"] == 64
+    # the reference costs were reused, not recomputed
+    assert after[META]["reference"] == before[META]["reference"]
+    step = lambda c: max(s["step"] for s in c["optimizer_states"][0]["state"].values())  # noqa: E731
+    assert float(step(after)) == float(step(before)) + 2
+    assert not torch.equal(
+        after["state_dict"]["policy.embed_customer.weight"],
+        before["state_dict"]["policy.embed_customer.weight"],
+    )
+
+
+def test_a_weights_only_checkpoint_is_smaller_and_still_resumes(trained, tmp_path):
+    light = tmp_path / "light.ckpt"
+    train(tiny_config(epochs=2), light, resume=trained, weights_only=True, progress=False)
+    assert not read_checkpoint(light).get("optimizer_states")
+    assert light.stat().st_size < trained.stat().st_size
+    history = train(tiny_config(epochs=3), tmp_path / "again.ckpt", resume=light, progress=False)
+    assert [r["epoch"] for r in history] == [1, 2, 3]
+
+
+def test_resuming_a_finished_run_asks_for_more_epochs(trained, tmp_path):
+    with pytest.raises(InputError, match="--epochs"):
+        train(tiny_config(epochs=1), tmp_path / "x.ckpt", resume=trained, progress=False)
+
+
+def test_ctrl_c_during_training_saves_a_checkpoint_that_resumes(trained, tmp_path):
+    out = tmp_path / "stopped.ckpt"
+
+    class CtrlC(PolicyTraining):
+        def training_step(self, index, batch_idx):
+            if batch_idx == 1:
+                raise KeyboardInterrupt
+            return super().training_step(index, batch_idx)
+
+    module = CtrlC(TINY_MODEL, tiny_config(), _reference(trained), out)
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit):
+            _fit(module, out)
+    finally:
+        signal.signal(signal.SIGINT, handler)  # Lightning ignores SIGINT after a Ctrl-C
+    assert read_checkpoint(out)[META]["history"] == []  # stopped inside the first epoch
+    history = train(tiny_config(), tmp_path / "resumed.ckpt", resume=out, progress=False)
+    assert [r["epoch"] for r in history] == [1]
+
+
+def _reference(path: Path):
+    from vrp.neural.train import Reference
+
+    return Reference(**read_checkpoint(path)[META]["reference"])
+
+
+def _fit(module: PolicyTraining, out: Path) -> None:
+    import lightning as L
+
+    from vrp.neural.checkpoint import AtomicCheckpointIO
+    from vrp.neural.train import SaveOnInterrupt
+
+    trainer = L.Trainer(
+        max_epochs=1,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[SaveOnInterrupt(out)],
+        plugins=[AtomicCheckpointIO()],
+    )
+    trainer.fit(module)
+
+
+def test_the_advantage_scale_is_a_running_mean_cost_per_variant():
+    module = PolicyTraining(TINY_MODEL, tiny_config(cost_ema=0.5), _dummy_reference(), Path("x"))
+    v = torch.tensor([0, 0, 5])
+    module._update_cost_scale(v, torch.tensor([2.0, 4.0, 10.0]))
+    assert module.cost_scale[0] == 3.0 and module.cost_scale[5] == 10.0
+    module._update_cost_scale(torch.tensor([0]), torch.tensor([5.0]))
+    assert module.cost_scale[0] == 4.0 and module.cost_scale[5] == 10.0
+    assert module.cost_scale[1] == 0.0  # never seen
+
+
+def _dummy_reference():
+    from vrp.neural.train import Reference
+
+    return Reference(["cvrp"], 8, 1, 0, "pyvrp", 0.1, {"cvrp": [1.0]})
+
+
+# -- checkpoints ------------------------------------------------------------------------------
+
+
+def test_a_checkpoint_round_trips_through_weights_only_loading(trained):
+    raw = torch.load(trained, weights_only=True)
+    loaded = load_policy(trained)
+    state = loaded.policy.state_dict()
+    for key, value in state.items():
+        assert torch.equal(value, raw["state_dict"]["policy." + key])
+    assert loaded.variants == ["vrptw", "mdovrpmb"] and loaded.num_loc == 8
+    assert not loaded.policy.training
+
+
+class _Payload:
+    pass
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ({META: {"format": FORMAT}, "x": _Payload()}, "not a readable checkpoint"),  # a pickle
+        ({"state_dict": {}}, "not a vrp-neural/1 checkpoint"),  # someone else's
+        ([1, 2, 3], "not a vrp-neural/1 checkpoint"),  # not a dictionary
+    ],
+)
+def test_foreign_or_unsafe_files_are_refused_naming_the_file(tmp_path, content, message):
+    path = tmp_path / "bad.ckpt"
+    torch.save(content, path)
+    with pytest.raises(InputError, match=message) as err:
+        read_checkpoint(path)
+    assert str(path) in str(err.value)
+
+
+def test_a_missing_checkpoint_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="no such checkpoint"):
+        load_policy(tmp_path / "none.ckpt")
+
+
+def test_the_best_fitting_checkpoint_is_picked(trained, tmp_path):
+    ckpt = read_checkpoint(trained)
+
+    def variant_copy(name: str, variants: list[str], num_loc: int) -> None:
+        meta = dict(ckpt[META])
+        meta["train_config"] = {**meta["train_config"], "variants": variants, "num_loc": num_loc}
+        write_checkpoint({**ckpt, META: meta}, tmp_path / name)
+
+    variant_copy("all-n20.ckpt", list(VARIANT_NAMES), 20)
+    variant_copy("all-n50.ckpt", list(VARIANT_NAMES), 50)
+    variant_copy("vrptw-n50.ckpt", ["vrptw"], 50)
+    pick = lambda v, n: pick_checkpoint(generate(v, n), tmp_path).name  # noqa: E731
+    assert pick("vrptw", 60) == "vrptw-n50.ckpt"  # the specialist of its variant
+    assert pick("ovrptw", 60) == "all-n50.ckpt"  # nearest size among those that know it
+    assert pick("ovrptw", 15) == "all-n20.ckpt"
+    with pytest.raises(Exception, match="no neural checkpoint"):
+        pick_checkpoint(generate("cvrp", 5), tmp_path / "empty")
+
+
+# -- solving ----------------------------------------------------------------------------------
+
+
+def test_the_shipped_model_solves_all_48_variants_feasibly(shipped):
+    instances = [generate(v, 20, seed=11) for v in VARIANT_NAMES]
+    solutions = NeuralSolver(augment=1).solve_many(instances)  # the mask, not the symmetries
+    bad = [
+        f"{inst.name}: {ev.violations[0]}"
+        for inst, sol in zip(instances, solutions, strict=True)
+        if not (ev := evaluate(inst, sol)).feasible
+    ]
+    assert not bad
+
+
+@pytest.mark.parametrize("variant", ["cvrp", "vrptw", "ovrpbl", "mdvrpmbtw"])
+def test_vrp_solve_with_the_neural_solver_prints_a_feasible_solution(tmp_path, variant, shipped):
+    from vrp.io import read_solution, write_instance
+
+    inst = generate(variant, 15, seed=3)
+    path, out = tmp_path / "inst.json", tmp_path / "sol.json"
+    write_instance(inst, path)
+    result = CliRunner().invoke(app, ["solve", str(path), "--solver", "neural", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "feasible  yes" in result.output
+    assert evaluate(inst, read_solution(out)).feasible
+
+
+def _matrix_instance(seed: int, lonlat: bool) -> Instance:
+    """n = 15 on an asymmetric matrix (with lon/lat points, or no coordinates at all)."""
+    pool = synthetic_pool(40, seed=seed)
+    base = generate("vrptw", 15, seed=seed)
+    idx = np.arange(16)
+    dist = pool.distance.numpy()[np.ix_(idx, idx)] * 1000.0
+    dur = pool.duration.numpy()[np.ix_(idx, idx)] * 1000.0
+    lonlat_pts = 7.4 + 0.02 * pool.locs.numpy()[idx]  # near Monaco
+    return Instance(
+        num_depots=1,
+        locations=lonlat_pts if lonlat else None,
+        coordinates="lonlat" if lonlat else "euclidean",
+        delivery=base.delivery,
+        pickup=base.pickup,
+        service_time=np.zeros(16),
+        tw_early=np.full(16, -np.inf),
+        tw_late=np.full(16, np.inf),
+        capacity=base.capacity,
+        max_distance=float(dist[0].max() + dist[:, 0].max()) * 1.5,
+        distance_matrix=dist,
+        duration_matrix=dur,
+        name=f"matrix-{seed}",
+    )
+
+
+@pytest.mark.parametrize("lonlat", [True, False])
+def test_real_matrix_instances_get_feasible_routes(shipped, lonlat):
+    instances = [_matrix_instance(s, lonlat) for s in range(3)]
+    assert not np.allclose(instances[0].distances, instances[0].distances.T)
+    for inst, sol in zip(instances, shipped.solve_many(instances), strict=True):
+        assert evaluate(inst, sol).feasible
+
+
+def test_eight_symmetries_never_do_worse_than_the_identity_alone(trained):
+    policy = load_policy(trained).policy
+    instances = generate_many("vrptw", 10, 4, seed=5)
+    one = solve_instances(policy, instances, augment=1)
+    eight = solve_instances(policy, instances, augment=8)
+    for inst, a, b in zip(instances, one, eight, strict=True):
+        assert evaluate(inst, b).cost <= evaluate(inst, a).cost + 1e-9
+
+
+def test_vrp_train_names_the_option_at_fault():
+    result = CliRunner().invoke(app, ["train", "--variant", "vrpx", "--out", "x.ckpt"])
+    assert result.exit_code == 1
+    assert "--variant" in result.output
+    result = CliRunner().invoke(app, ["train", "--epochs", "0", "--out", "x.ckpt"])
+    assert result.exit_code == 1 and "--epochs" in result.output
