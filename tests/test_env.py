@@ -414,3 +414,18 @@ def test_a_lonlat_pool_is_projected_into_environment_units_and_survives_a_round_
 def test_bad_pool_and_generator_arguments_are_refused(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_envs_imports_nothing_from_vrp_or_cli():
+    import ast
+    from pathlib import Path
+
+    for path in Path(__file__).parents[1].joinpath("envs").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                assert name.split(".")[0] not in ("vrp", "cli"), f"{path.name} imports {name}"
