@@ -144,7 +144,8 @@ class VRPEnv(RL4COEnvBase):
         check_solution: replay every action sequence given to `get_reward` and raise
             ``ValueError`` if it breaks the mask (slow; for tests and debugging).
         device: where generated batches go; given data keeps its own device.
-        seed: torch seed of the environment.
+        seed: handed to rl4co, which seeds torch's global generator with it (with a random
+            draw when None); `initial_state` needs no environment object.
     """
 
     name = "vrp48"
