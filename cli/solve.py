@@ -123,7 +123,7 @@ def solve(
         Path, typer.Argument(help="Instance file: JSON (FORMAT.md), VRPLIB or Solomon.")
     ],
     solver: Annotated[
-        str, typer.Option("--solver", "-s", help="auto, pyvrp, hgs or ortools.")
+        str, typer.Option("--solver", "-s", help="auto, pyvrp, hgs, ortools or neural.")
     ] = "auto",
     time_limit: Annotated[
         float,
@@ -148,6 +148,10 @@ def solve(
         str | None,
         typer.Option("--osrm", help="OSRM server for --map; default: start one for the region."),
     ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="Model for --solver neural; default: the shipped one that fits."),
+    ] = None,
 ) -> None:
     """Solve an instance; print a summary, write the solution, draw the routes."""
     from vrp.solvers import base, registry
@@ -159,6 +163,12 @@ def solve(
     if seed < 0:
         raise InputError(f"must be a non-negative integer, got {seed}", field="--seed")
     engine = registry.get_solver(solver)
+    if checkpoint is not None:
+        if solver != "neural":
+            raise InputError("only with --solver neural", field="--checkpoint")
+        if not checkpoint.is_file():
+            raise InputError("no such checkpoint file", field="--checkpoint", path=str(checkpoint))
+        engine.checkpoint = checkpoint  # type: ignore[attr-defined]
     inst = read_instance(instance)
     if plot is not None:
         from vrp.plot import can_plot

@@ -304,3 +304,17 @@ def test_vrp_train_names_the_option_at_fault():
     assert "--variant" in result.output
     result = CliRunner().invoke(app, ["train", "--epochs", "0", "--out", "x.ckpt"])
     assert result.exit_code == 1 and "--epochs" in result.output
+
+
+def test_vrp_solve_uses_the_checkpoint_it_is_given(tmp_path, trained):
+    from vrp.io import write_instance
+
+    path = tmp_path / "inst.json"
+    write_instance(generate("mdovrpmb", 8, seed=2), path)
+    ok = CliRunner().invoke(app, ["solve", str(path), "-s", "neural", "--checkpoint", str(trained)])
+    assert ok.exit_code == 0, ok.output
+    assert "feasible  yes" in ok.output
+    wrong = CliRunner().invoke(app, ["solve", str(path), "--checkpoint", str(trained)])
+    assert wrong.exit_code == 1 and "--checkpoint" in wrong.output
+    missing = CliRunner().invoke(app, ["solve", str(path), "-s", "neural", "--checkpoint", "no"])
+    assert missing.exit_code == 1 and "no such checkpoint" in missing.output
