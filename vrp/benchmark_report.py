@@ -420,7 +420,10 @@ def write_plot(out: Path, meta: dict[str, Any], summary: list[dict[str, Any]],
             gap = 0.0 if s["mean_gap"] is None else 100 * s["mean_gap"]
             ax1.bar(x, gap, width, color=colors[solver], label=solver if j == 0 else None)
             bad = s["infeasible"] + s["failed"]
-            note = "n/a" if s["mean_gap"] is None else f"{gap:.2f}" + (f"\n{bad}✗" if bad else "")
+            value = "n/a" if s["mean_gap"] is None else f"{gap:.2f}"
+            note = value + (f"\n{bad}✗" if bad else "")
+            if s["unsupported"] == s["runs"]:
+                note = "unsupported"
             ax1.annotate(note, (x, gap), ha="center", va="bottom", fontsize=7)
     ax1.axhline(0, color="black", linewidth=0.6)
     multi_tl = len({t for _, t in groups}) > 1
