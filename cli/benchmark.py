@@ -166,14 +166,14 @@ def benchmark(
     ] = "10",
     workers: Annotated[
         int | None,
-        typer.Option("--workers", help="Runs at a time [default: half the CPU cores, at least 1]."),
+        typer.Option("--workers", help="Runs at a time (default: half the CPU cores, at least 1)."),
     ] = None,
     reference: Annotated[
         list[str] | None,
         typer.Option(
             "--reference",
-            help="bks.csv file(s), 'best', or a solver name [default: ortools if it runs, "
-            "else best].",
+            help="bks.csv file(s), 'best', or a solver name (default: ortools if it runs, "
+            "else best).",
         ),
     ] = None,
     seeds: Annotated[int, typer.Option("--seeds", help="Seeds 0..K-1 per instance.")] = 1,
@@ -188,7 +188,7 @@ def benchmark(
         Path, typer.Option("--out", "-o", help="Results folder (re-use it to resume).")
     ] = Path("results"),
     label: Annotated[
-        str | None, typer.Option("--label", help="Title of the summary [default: the folder name].")
+        str | None, typer.Option("--label", help="Title of the summary (default: the folder name).")
     ] = None,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Run again the runs recorded as failed.")
@@ -198,7 +198,7 @@ def benchmark(
         float | None,
         typer.Option(
             "--hard-timeout",
-            help="Kill a run after this many wall seconds [default: 3 × limit + 60].",
+            help="Kill a run after this many wall seconds (default: 3 × limit + 60).",
         ),
     ] = None,
 ) -> None:
