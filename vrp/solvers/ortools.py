@@ -1,0 +1,396 @@
+"""OR-Tools routing (``pywrapcp``) for all 48 variants, with the rules of FORMAT.md exactly.
+
+**Integers.** OR-Tools works in integers, so every time and distance is multiplied by one
+power of ten chosen from the data (`_scale`): the largest cumulative value any route can
+reach lands between 2^40 / 10 and 2^40, about eleven significant digits for unit-square
+data and for metre/second road matrices alike, with ample headroom below 2^63. Loads stay
+as they are when they are integers, and are scaled the same way otherwise. Constraints are
+rounded *conservatively* - travel, service and constrained distances up; window openings
+up; deadlines, the distance limit and the capacity down - so routes that OR-Tools accepts
+are feasible under `evaluate()`. Only arc costs (the objective) round to the nearest integer.
+
+**Rules.**
+
+- Matrices are registered with ``RegisterTransitMatrix`` and loads with
+  ``RegisterUnaryTransitVector``: lookups run in C++, with no Python callback per arc.
+- Fleet: ``vehicles.count`` vehicles, or one per customer when the count is null (at most
+  `MAX_FREE_FLEET`, never fewer than three times the load lower bound). With several depots
+  every depot gets that many vehicles, each starting and ending there; a count then limits
+  the routes over all depots together through ``SetMaximumNumberOfActiveVehicles``.
+- Open routes: arcs into a depot cost nothing and take no time or distance, so the return leg
+  counts for nothing - not in the cost, the distance limit nor the depot deadline.
+- Time windows: a time dimension whose slack is waiting; the transit out of a node is its
+  service time plus the travel time (duration matrix); customer windows bound their cumuls;
+  a route leaves at its depot's earliest and, unless open, ends by the depot's latest.
+- Distance limit: a distance dimension with capacity ``max_distance``.
+- Classic backhaul: a deliveries and a pickups dimension, each at most Q, and a hard
+  precedence. Linehaul customers are removed from every backhaul's ``NextVar``; when some
+  customer has neither load (it could sit between the two), a "phase" dimension (+1 after a
+  backhaul, 0 required at a linehaul) forbids a linehaul anywhere after a backhaul.
+  Backhaul-only routes are allowed.
+- Mixed backhaul, exactly: a dimension of deliveries made (starts at 0) and a load
+  dimension (transit pickup - delivery, free start, capacity Q) linked on each vehicle by
+  load at start == deliveries made at the end. The load after each customer is then the
+  departure load minus deliveries plus pickups so far, at most Q everywhere: neither
+  "deliveries first" nor the relaxation that only bounds the two totals.
+
+**Search** (`_parameters`): by default an iterated local search with SISR ruin-and-recreate
+and simulated-annealing acceptance (``SolveWithIteratedLocalSearch``), which beat guided
+local search on every variant family measured here (see ``docs/ortools_backhaul_gap.md``);
+first solutions by parallel cheapest insertion with time windows, sequential cheapest
+insertion for mixed backhaul (path-cheapest-arc often fails there: the vehicle link is
+invisible to its filters) and path-cheapest-arc otherwise.
+
+**Budget.** The iterated local search obeys only its own wall-clock time limit, so with it
+``time_limit`` is wall-clock seconds and Ctrl-C takes effect when that limit is reached.
+Guided local search (``metaheuristic="gls"``) follows the project's `Budget` - CPU seconds of
+this process with a wall cap - through a polled search limit, and Ctrl-C ends it at once
+with the best routes found so far.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from vrp.instance import Instance
+from vrp.solution import Route, Solution
+from vrp.solvers.base import Budget, Progress
+from vrp.variants import Variant
+
+INT_BOUND = 2**40
+"""Every scaled cumulative quantity (route cost, time, distance, load) stays below this."""
+
+MAX_FREE_FLEET = 250
+"""Vehicles per depot when ``vehicles.count`` is null and there are more customers."""
+
+SNAP = 1e-4
+"""Float noise (in scaled units) that conservative rounding forgives, so that decimal data
+such as 0.1 + 0.2 <= 0.3 is not rounded into infeasibility. With scaled magnitudes near
+2^40 it gives away under 1e-15 of the largest value per term, far inside `evaluate()`'s
+tolerance."""
+
+PROGRESS_PERIOD_S = 0.5
+Metaheuristic = Literal["auto", "ils", "gls"]
+
+
+class ORToolsSolver:
+    """OR-Tools routing with every FORMAT.md rule modelled exactly (see the module doc).
+
+    Args:
+        metaheuristic: ``"auto"`` (per variant, see `_parameters`), ``"ils"`` (iterated local
+            search with ruin-and-recreate; wall-clock budget) or ``"gls"`` (guided local
+            search; CPU budget, stops at once on Ctrl-C).
+        first_solution: ``"auto"`` or the name of an OR-Tools ``FirstSolutionStrategy``
+            (``"PATH_CHEAPEST_ARC"``, ``"SAVINGS"``, ...).
+    """
+
+    name = "ortools"
+
+    def __init__(self, metaheuristic: Metaheuristic = "auto", first_solution: str = "auto"):
+        self.metaheuristic = metaheuristic
+        self.first_solution = first_solution
+
+    def unsupported(self, variant: Variant) -> str | None:
+        """None: all 48 variants are modelled exactly."""
+        return None
+
+    def solve(
+        self,
+        instance: Instance,
+        time_limit: float,
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> Solution | None:
+        """The best routes found within ``time_limit`` seconds, or None if none were found."""
+        from ortools.constraint_solver import pywrapcp
+
+        budget = Budget(time_limit)
+        data = _scale(instance)
+        depots = _fleet(instance)
+        manager = pywrapcp.RoutingIndexManager(instance.num_nodes, len(depots), depots, depots)
+        routing = pywrapcp.RoutingModel(manager)
+        _model(instance, data, manager, routing, depots)
+        params, use_ils = _parameters(instance.variant, self.metaheuristic, self.first_solution)
+        routing.solver().ReSeed(int(seed) % (2**31 - 1))
+        if progress is not None:
+            routing.AddAtSolutionCallback(_Reporter(routing, budget, progress, data.scale))
+        if use_ils:
+            # The iterated local search obeys nothing but its own wall-clock limit: not search
+            # limits, not CancelSearch, not UpdateTimeLimit (checked on OR-Tools 9.15).
+            params.time_limit.FromMilliseconds(max(1, round(time_limit * 1000)))
+            assignment = routing.SolveWithIteratedLocalSearch(params)
+        else:
+            params.time_limit.FromMilliseconds(max(1, round(budget.wall_cap * 1000)))
+            routing.AddSearchMonitor(routing.solver().CustomLimit(_Poll(budget)))
+            assignment = routing.SolveWithParameters(params)
+        if assignment is None:
+            return None
+        routes = []
+        for v, depot in enumerate(depots):
+            index = assignment.Value(routing.NextVar(routing.Start(v)))
+            customers = []
+            while not routing.IsEnd(index):
+                customers.append(manager.IndexToNode(index))
+                index = assignment.Value(routing.NextVar(index))
+            if customers:
+                routes.append(Route(depot, customers))
+        return Solution(routes)
+
+
+# -- budget and progress --------------------------------------------------------------------
+
+
+class _Poll:
+    """A search limit for ``CustomLimit``: true once the budget is spent (or Ctrl-C pressed).
+
+    OR-Tools polls it very often; reading the clocks on every call would cost more than the
+    search, so only every `EVERY`-th call looks.
+    """
+
+    EVERY = 64
+
+    def __init__(self, budget: Budget):
+        self.budget = budget
+        self.calls = 0
+        self.spent = False
+
+    def __call__(self) -> bool:
+        if not self.spent:
+            self.calls += 1
+            if self.calls % self.EVERY == 0:
+                self.spent = self.budget.expired()
+        return self.spent
+
+
+class _Reporter:
+    """At each OR-Tools solution: report an improved best, at most every `PROGRESS_PERIOD_S`.
+
+    The figure is the engine's own objective in our units, for display only; the answer is
+    scored by `evaluate()`.
+    """
+
+    def __init__(self, routing: Any, budget: Budget, progress: Progress, scale: float):
+        self.routing, self.budget, self.progress, self.scale = routing, budget, progress, scale
+        self.best = math.inf
+        self.last = -math.inf
+
+    def __call__(self) -> None:
+        value = self.routing.CostVar().Value()
+        if value >= self.best:
+            return
+        self.best = value
+        now = self.budget.elapsed()
+        if now - self.last >= PROGRESS_PERIOD_S:
+            self.last = now
+            self.progress(now, value / self.scale)
+
+
+# -- integers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Scaled:
+    """The instance in OR-Tools integers: ``round(value * scale)``, rounded as each use needs."""
+
+    scale: float  # times and distances
+    origin: float  # subtracted from every time before scaling
+    horizon: int  # no route's time cumul can exceed it
+    cost: list[list[int]]  # arc costs, to the nearest (open: 0 into depots)
+    time: list[list[int]] | None  # service at the tail + travel, up (time windows only)
+    dist: list[list[int]] | None  # distances, up (distance limit only)
+    max_distance: int
+    delivery: list[int]
+    pickup: list[int]
+    capacity: int
+
+    def early(self, t: float) -> int:
+        """A window opening (or departure) in time cumul units, rounded up."""
+        if not math.isfinite(t):
+            return 0
+        return int(min(_up(t - self.origin, self.scale), self.horizon))
+
+    def late(self, t: float) -> int:
+        """A deadline in time cumul units, rounded down."""
+        if not math.isfinite(t):
+            return self.horizon
+        return int(min(_down(t - self.origin, self.scale), self.horizon))
+
+
+def _up(values: np.ndarray | float, scale: float) -> np.ndarray:
+    return np.ceil(np.asarray(values, dtype=float) * scale - SNAP)
+
+
+def _down(values: np.ndarray | float, scale: float) -> np.ndarray:
+    return np.floor(np.asarray(values, dtype=float) * scale + SNAP)
+
+
+def _power_of_ten(magnitude: float) -> float:
+    """The largest 10^k (k <= 12) with ``magnitude * 10^k <= INT_BOUND``."""
+    if not magnitude > 0:
+        return 1.0
+    return 10.0 ** min(12, math.floor(math.log10(INT_BOUND / magnitude)))
+
+
+def _scale(inst: Instance) -> _Scaled:
+    D, n = inst.num_depots, inst.num_nodes
+    dist, dur = inst.distances, inst.durations
+    # Bounds on what one route can accumulate: every node left once, by its longest arc.
+    magnitude = float(dist.max(axis=1).sum())
+    origin, top = 0.0, 0.0
+    if inst.has_time_windows:
+        windows = np.concatenate([inst.tw_early, inst.tw_late])
+        finite = windows[np.isfinite(windows)]
+        origin = min(0.0, float(finite.min()))
+        earliest = inst.tw_early[np.isfinite(inst.tw_early)]
+        start = max(0.0, float(earliest.max())) if earliest.size else 0.0
+        # The latest any cumul can be: wait for the last opening, then travel everywhere.
+        top = start - origin + float((dur.max(axis=1) + inst.service_time).sum())
+        magnitude = max(magnitude, top)
+    scale = _power_of_ten(magnitude)
+
+    cost = np.rint(dist * scale)
+    time_m = dist_m = None
+    if inst.has_time_windows:
+        t = _up(dur + inst.service_time[:, None], scale)
+        if inst.open:
+            t[:, :D] = 0
+        time_m = t.astype(np.int64).tolist()
+    if inst.max_distance is not None:
+        d = _up(dist, scale)
+        if inst.open:
+            d[:, :D] = 0
+        dist_m = d.astype(np.int64).tolist()
+    if inst.open:
+        cost[:, :D] = 0
+    # Rounding up adds at most one unit per arc to a cumul.
+    horizon = int(math.ceil(top * scale)) + n + 1
+    max_distance = 0
+    if inst.max_distance is not None:
+        max_distance = int(min(_down(inst.max_distance, scale), 2 * INT_BOUND))
+
+    loads = np.concatenate([inst.delivery, inst.pickup, [inst.capacity]])
+    total = float(inst.delivery.sum() + inst.pickup.sum() + inst.capacity)
+    integral = bool(np.all(loads == np.round(loads))) and total < INT_BOUND
+    load_scale = 1.0 if integral else _power_of_ten(total)
+    return _Scaled(
+        scale=scale,
+        origin=origin,
+        horizon=horizon,
+        cost=cost.astype(np.int64).tolist(),
+        time=time_m,
+        dist=dist_m,
+        max_distance=max_distance,
+        delivery=_up(inst.delivery, load_scale).astype(np.int64).tolist(),
+        pickup=_up(inst.pickup, load_scale).astype(np.int64).tolist(),
+        capacity=int(_down(inst.capacity, load_scale)),
+    )
+
+
+# -- the model ------------------------------------------------------------------------------
+
+
+def _fleet(inst: Instance) -> list[int]:
+    """The depot (start = end) of every vehicle."""
+    if inst.vehicle_count is not None:
+        per_depot = int(inst.vehicle_count)
+    else:
+        load = max(float(inst.delivery.sum()), float(inst.pickup.sum()))
+        lower = math.ceil(load / inst.capacity)
+        per_depot = min(inst.num_customers, max(MAX_FREE_FLEET, 3 * lower))
+    return [d for d in range(inst.num_depots) for _ in range(per_depot)]
+
+
+def _model(inst: Instance, data: _Scaled, manager: Any, routing: Any, depots: list[int]) -> None:
+    """Add the arc costs and every constraint of ``inst`` to ``routing``."""
+    vehicles = range(len(depots))
+    capacities = [data.capacity] * len(depots)
+    routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitMatrix(data.cost))
+    if inst.num_depots > 1 and inst.vehicle_count is not None:
+        routing.SetMaximumNumberOfActiveVehicles(int(inst.vehicle_count))
+
+    def load_dimension(values: list[int], name: str, start_at_zero: bool = True) -> Any:
+        transit = routing.RegisterUnaryTransitVector(values)
+        routing.AddDimensionWithVehicleCapacity(transit, 0, capacities, start_at_zero, name)
+        return routing.GetDimensionOrDie(name)
+
+    kind = inst.backhaul_kind
+    if kind == "none":
+        load_dimension(data.delivery, "load")
+    elif kind == "classic":
+        load_dimension(data.delivery, "deliveries")
+        load_dimension(data.pickup, "pickups")
+        _precedence(inst, manager, routing)
+    else:
+        delivered = load_dimension(data.delivery, "delivered")
+        change = [p - d for p, d in zip(data.pickup, data.delivery, strict=True)]
+        load = load_dimension(change, "load", start_at_zero=False)
+        solver = routing.solver()
+        for v in vehicles:
+            solver.Add(load.CumulVar(routing.Start(v)) == delivered.CumulVar(routing.End(v)))
+
+    if data.dist is not None:
+        transit = routing.RegisterTransitMatrix(data.dist)
+        routing.AddDimension(transit, 0, data.max_distance, True, "distance")
+
+    if data.time is not None:
+        transit = routing.RegisterTransitMatrix(data.time)
+        routing.AddDimension(transit, data.horizon, data.horizon, False, "time")
+        clock = routing.GetDimensionOrDie("time")
+        for c in inst.customers:
+            index = manager.NodeToIndex(c)
+            clock.CumulVar(index).SetRange(data.early(inst.tw_early[c]), data.late(inst.tw_late[c]))
+        for v, depot in zip(vehicles, depots, strict=True):
+            leave = data.early(inst.depot_start(depot))
+            clock.CumulVar(routing.Start(v)).SetRange(leave, leave)
+            if not inst.open:
+                clock.CumulVar(routing.End(v)).SetMax(data.late(inst.tw_late[depot]))
+
+
+def _precedence(inst: Instance, manager: Any, routing: Any) -> None:
+    """Classic backhaul: no customer with a delivery after a customer with a pickup."""
+    line = [manager.NodeToIndex(c) for c in inst.customers if inst.delivery[c] > 0]
+    back = [c for c in inst.customers if inst.pickup[c] > 0]
+    for b in back:
+        routing.NextVar(manager.NodeToIndex(b)).RemoveValues(line)
+    if any(inst.delivery[c] == 0 and inst.pickup[c] == 0 for c in inst.customers):
+        after_backhaul = [1 if inst.pickup[i] > 0 else 0 for i in range(inst.num_nodes)]
+        transit = routing.RegisterUnaryTransitVector(after_backhaul)
+        routing.AddDimension(transit, 0, len(back), True, "phase")
+        phase = routing.GetDimensionOrDie("phase")
+        for index in line:
+            phase.CumulVar(index).SetMax(0)
+
+
+def _parameters(
+    variant: Variant, metaheuristic: Metaheuristic, first_solution: str
+) -> tuple[Any, bool]:
+    """Search parameters for ``variant`` (no time limit yet), and whether to run the ILS."""
+    from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+    first = routing_enums_pb2.FirstSolutionStrategy
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    if first_solution != "auto":
+        params.first_solution_strategy = getattr(first, first_solution)
+    elif variant.time_windows:
+        params.first_solution_strategy = first.PARALLEL_CHEAPEST_INSERTION
+    elif variant.backhaul == "mixed":
+        params.first_solution_strategy = first.SEQUENTIAL_CHEAPEST_INSERTION
+    else:
+        params.first_solution_strategy = first.PATH_CHEAPEST_ARC
+    use_ils = metaheuristic in ("auto", "ils")
+    if use_ils:
+        ils = params.iterated_local_search_parameters
+        sisr = ils.ruin_recreate_parameters.ruin_strategies.add().sisr
+        sisr.max_removed_sequence_size = 10
+        sisr.avg_num_removed_visits = 10
+        sisr.bypass_factor = 0.01
+        annealing = ils.reference_solution_acceptance_strategy.simulated_annealing
+        annealing.automatic_temperatures = True
+    else:
+        guided = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+        params.local_search_metaheuristic = guided
+    return params, use_ils
