@@ -181,6 +181,15 @@ def test_classic_backhaul_serves_every_delivery_before_any_pickup() -> None:
     assert cost(inst, sol) == pytest.approx(optimum)
 
 
+def test_classic_backhaul_forbids_what_mixed_backhaul_allows() -> None:
+    # The tour that mixed backhaul takes (pickup, delivery, pickup) breaks the classic order.
+    inst = make(SQUARE, delivery=[0, 5, 0], pickup=[3, 0, 3], capacity=10)
+    optimum, _ = best(inst)
+    assert optimum > 4.0 + 0.5
+    sol = solve(inst)
+    assert cost(inst, sol) == pytest.approx(optimum)
+
+
 def test_classic_backhaul_allows_routes_of_pickups_only() -> None:
     inst = make(SQUARE, delivery=[0, 0, 0], pickup=[4, 4, 4], capacity=12)
     sol = solve(inst)
@@ -188,10 +197,13 @@ def test_classic_backhaul_allows_routes_of_pickups_only() -> None:
 
 
 def test_open_routes_pay_nothing_for_the_return() -> None:
-    inst = make([(0, 0), (10, 0), (11, 0), (12, 0)], open=True)
+    # Node 1 is near the depot both ways, node 2 is far to come back from: with the return
+    # leg the cheaper tour is 0 -> 2 -> 1 -> 0; without it, 0 -> 1 -> 2 costs 5.
+    matrix = np.array([[0.0, 1.0, 5.0], [1.0, 0.0, 4.0], [10.0, 4.0, 0.0]])
+    inst = make([(0, 0), (1, 0), (5, 0)], open=True, distance_matrix=matrix)
     sol = solve(inst)
-    assert cost(inst, sol) == pytest.approx(12.0)
-    assert cost(inst, sol) == pytest.approx(best(inst)[0])
+    assert sol.routes == (Route(0, [1, 2]),)
+    assert cost(inst, sol) == pytest.approx(5.0) == best(inst)[0]
 
 
 def test_open_routes_ignore_the_depot_deadline_and_the_return_in_the_distance_limit() -> None:
@@ -226,6 +238,16 @@ def test_no_solution_is_returned_when_a_window_cannot_be_reached() -> None:
     # The depot closes at 5.5; node 1 opens at 5 and lies 1 away: no route can come back.
     inst = make([(0, 0), (1, 0)], windows={0: (0, 5.5), 1: (5, 6)})
     assert ORToolsSolver().solve(inst, LIMIT) is None
+
+
+def test_routes_leave_at_the_depot_opening_and_not_before() -> None:
+    # The depot opens at 2: node 1 (1 away, closing at 2.5) cannot be reached in time,
+    # node 2 (opening at 3) can.
+    late = make([(0, 0), (1, 0)], windows={0: (2, 10), 1: (0, 2.5)})
+    assert ORToolsSolver().solve(late, LIMIT) is None
+    fine = make([(0, 0), (1, 0), (0, 1)], windows={0: (2, 10), 1: (0, 3), 2: (3, 3.5)})
+    sol = solve(fine)
+    assert evaluate(fine, sol).routes[0].start_time == 2
 
 
 def test_asymmetric_distances_set_the_cost_and_durations_the_schedule() -> None:
@@ -272,11 +294,11 @@ def test_the_vehicle_count_is_a_total_over_all_depots() -> None:
 
 
 def test_decimal_loads_and_times_fill_their_limits_exactly() -> None:
-    # 0.1 + 0.2 is 0.30000000000000004 in floats: still one route of capacity 0.3, and windows
-    # that close exactly on arrival are still met.
+    # 0.27 scales to 270000000000.00003, which a plain ceiling would push over the capacity;
+    # windows that close exactly on arrival are still met.
     inst = make(
         [(0, 0), (0.1, 0), (0.3, 0)],
-        delivery=[0.1, 0.2],
+        delivery=[0.03, 0.27],
         capacity=0.3,
         windows={1: (0, 0.1), 2: (0, 0.3)},
     )
