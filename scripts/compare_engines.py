@@ -6,9 +6,10 @@
 
 Budgets are CPU seconds (see vrp.solvers.base); the wall cap is raised (--wall-cap) so that
 every engine gets its CPU time even on a crowded machine. Instances come from
-`vrp.generate.generate_many(variant, n, count, seed)`; one run per engine and instance, one
-process, one at a time. Prints one line per instance and a summary line per engine: mean gap
-to the best found by any engine on that instance, mean wall and CPU seconds, feasible runs.
+`vrp.generate.generate_many(variant, n, count, seed)`, or are the files given with --files
+(any format `vrp solve` reads). One run per engine and instance, one process, one at a time.
+Prints one line per instance and a summary line per engine: mean gap to the best found by
+any engine on that instance, mean wall and CPU seconds, feasible runs.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 import warnings
 
 from vrp.generate import generate_many
+from vrp.io import read_instance
 from vrp.solvers import base
 from vrp.solvers.base import solve
 
@@ -37,6 +39,7 @@ def main() -> None:
         default=10.0,
         help="wall-clock cap as a multiple of --limit (high: equal CPU time on a busy machine)",
     )
+    ap.add_argument("--files", nargs="*", help="instance files to use instead of generated ones")
     args = ap.parse_args()
     base.WALL_CAP_FACTOR = args.wall_cap
     warnings.simplefilter("ignore")
@@ -44,7 +47,11 @@ def main() -> None:
     gaps: dict[str, list[float]] = {s: [] for s in names}
     wall: dict[str, list[float]] = {s: [] for s in names}
     cpu: dict[str, list[float]] = {s: [] for s in names}
-    for inst in generate_many(args.variant, args.n, args.count, args.seed):
+    if args.files:
+        instances = [read_instance(f) for f in args.files]
+    else:
+        instances = generate_many(args.variant, args.n, args.count, args.seed)
+    for inst in instances:
         costs = {}
         for s in names:
             r = solve(inst, s, args.limit, seed=0)
@@ -57,6 +64,8 @@ def main() -> None:
         row = " ".join(f"{s}={costs[s]:.4f}" for s in names)
         print(f"{inst.name} {row}", flush=True)
     head = f"{args.variant} n={args.n} limit={args.limit}s count={args.count}"
+    if args.files:
+        head = f"{len(args.files)} files, limit={args.limit}s"
     for s in names:
         print(
             f"{head} {s}: mean gap {statistics.fmean(gaps[s]):.2f}% "

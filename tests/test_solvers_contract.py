@@ -193,6 +193,13 @@ def test_pyvrp_refuses_classic_backhaul_with_a_customer_of_neither_kind():
         solve(dataclasses.replace(inst, delivery=delivery), "pyvrp", LIMIT_S)
 
 
+def test_auto_hands_a_fleet_count_shared_by_depots_to_ortools():
+    from vrp.solvers.auto import AutoSolver
+
+    inst = dataclasses.replace(generate("mdcvrp", 20, seed=3), vehicle_count=8)
+    assert AutoSolver().choose(inst, 1.0) == "ortools"
+
+
 def test_auto_runs_hgs_on_small_cvrp_and_pyvrp_elsewhere():
     assert solve(generate("cvrp", 20, seed=1), "auto", LIMIT_S).solver == "auto(hgs)"
     assert solve(generate("vrptw", 20, seed=1), "auto", LIMIT_S).solver == "auto(pyvrp)"
