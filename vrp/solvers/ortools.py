@@ -118,13 +118,14 @@ class ORToolsSolver:
         routing.solver().ReSeed(int(seed) % (2**31 - 1))
         if progress is not None:
             routing.AddAtSolutionCallback(_Reporter(routing, budget, progress, data.scale))
+        # Building the model counts against the limit.
         if use_ils:
             # The iterated local search obeys nothing but its own wall-clock limit: not search
             # limits, not CancelSearch, not UpdateTimeLimit (checked on OR-Tools 9.15).
-            params.time_limit.FromMilliseconds(max(1, round(time_limit * 1000)))
+            _set_time_limit(params, time_limit - budget.elapsed())
             assignment = routing.SolveWithIteratedLocalSearch(params)
         else:
-            params.time_limit.FromMilliseconds(max(1, round(budget.wall_cap * 1000)))
+            _set_time_limit(params, budget.wall_cap - budget.elapsed())
             routing.AddSearchMonitor(routing.solver().CustomLimit(_Poll(budget)))
             assignment = routing.SolveWithParameters(params)
         if assignment is None:
@@ -142,6 +143,11 @@ class ORToolsSolver:
 
 
 # -- budget and progress --------------------------------------------------------------------
+
+
+def _set_time_limit(params: Any, seconds: float) -> None:
+    # At least 10 ms, so that a first solution can still be returned.
+    params.time_limit.FromMilliseconds(max(10, round(seconds * 1000)))
 
 
 class _Poll:
