@@ -165,3 +165,51 @@ def test_ctrl_c_returns_the_best_solution_found_so_far(tmp_path: Path):
     data = json.loads(out)
     assert data["feasible"] is True
     assert "interrupted: best found so far" in err
+
+
+VRPLIB = """NAME : tiny
+TYPE : CVRP
+DIMENSION : 4
+EDGE_WEIGHT_TYPE : EUC_2D
+CAPACITY : 10
+NODE_COORD_SECTION
+1 0 0
+2 3 4
+3 6 8
+4 -3 -4
+DEMAND_SECTION
+1 0
+2 4
+3 4
+4 4
+DEPOT_SECTION
+1
+-1
+EOF
+"""
+
+SOLOMON = """tiny
+
+VEHICLE
+NUMBER     CAPACITY
+  5         10
+
+CUSTOMER
+CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE TIME
+
+    0      0          0          0          0        100          0
+    1      3          4          4          0         50          1
+    2      6          8          4          0         50          1
+    3     -3         -4          4          0         50          1
+"""
+
+
+@pytest.mark.parametrize(("name", "text"), [("tiny.vrp", VRPLIB), ("tiny.txt", SOLOMON)])
+def test_vrplib_and_solomon_files_are_solved_directly(tmp_path: Path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(text)
+    result = _run(str(path), "-t", LIMIT, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    # Best: 0 -> (3,4) -> (6,8) -> 0 and 0 -> (-3,-4) -> 0: 5 + 5 + 10 + 5 + 5 = 30.
+    assert data["feasible"] is True and data["cost"] == pytest.approx(30.0)

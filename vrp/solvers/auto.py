@@ -5,7 +5,7 @@ The rule (measurements in docs/solvers.md, made with scripts/compare_engines.py)
 1. HGS-CVRP (`hgs`) for plain CVRP (one depot, symmetric matrix) up to
    ``HGS_MAX_CUSTOMERS`` customers: on generated CVRP it had the lower mean cost at n = 100
    and 200 at every limit measured (1 to 30 s) and at n = 300 at 2 and 30 s (PyVRP at 10 s);
-   PyVRP tied or won at n = 500 and won at n = 1000 (by about 2% at 5 and 30 s).
+   PyVRP tied or won at n = 500 and won at n = 1000 (by about 2% at 5, 30 and 60 s).
 2. PyVRP (`pyvrp`) for every other instance it expresses exactly: it was ahead of OR-Tools
    on every variant of the 48-variant sweep.
 3. OR-Tools (`ortools`) where PyVRP cannot express the instance (a fleet count shared by
