@@ -147,7 +147,8 @@ def _problem(inst: Instance, sc: _Scale):  # -> pyvrp.ProblemData
             kw["tw_early"] = t_up(e)
         if math.isfinite(late):
             kw["tw_late"] = t_down(late)
-            # A window narrower than one scaled unit rounds to an empty one: keep its end.
+            # A window narrower than one scaled unit rounds to an empty one: keep its end
+            # (optimistic by under one unit there; evaluate() has the last word).
             kw["tw_early"] = min(kw.get("tw_early", 0), kw["tw_late"])
         if classic:
             load = {"delivery": [int(deliv[k]), 0], "pickup": [0, int(pick[k])]}
