@@ -10,6 +10,7 @@ summary table on stdout and progress on stderr. See `vrp.benchmark` and
 
 from __future__ import annotations
 
+import shlex
 import sys
 import time
 from importlib import metadata
@@ -113,6 +114,35 @@ def _solvers(spec: str) -> list[str]:
     for name in names:
         get_solver(name)  # an unknown name is an InputError listing the known ones
     return names
+
+
+def _command(
+    inputs: list[Path] | None,
+    solvers: list[str],
+    time_limit: str,
+    workers: int,
+    reference: list[str] | None,
+    seeds: int,
+    generate: list[str] | None,
+    generate_seed: int,
+    out: Path,
+    label: str | None,
+) -> str:
+    """The command that reproduces these runs, options spelt out (workers included)."""
+    args = ["vrp", "benchmark", *map(str, inputs or [])]
+    for spec in generate or []:
+        args += ["--generate", spec]
+    if generate and generate_seed:
+        args += ["--generate-seed", str(generate_seed)]
+    args += ["--solvers", ",".join(solvers), "--time-limit", time_limit]
+    for ref in reference or []:
+        args += ["--reference", ref]
+    if seeds != 1:
+        args += ["--seeds", str(seeds)]
+    args += ["--workers", str(workers), "--out", str(out)]
+    if label:
+        args += ["--label", label]
+    return shlex.join(args)
 
 
 def _versions(solvers: list[str]) -> dict[str, str]:
@@ -228,7 +258,18 @@ def benchmark(
 
     meta = {
         "label": label or out.resolve().name,
-        "command": bm.python_command(),
+        "command": _command(
+            inputs,
+            names,
+            time_limit,
+            n_workers,
+            reference,
+            seeds,
+            generate,
+            generate_seed,
+            out,
+            label,
+        ),
         "time_limits": limits,
         "wall_cap_factor": WALL_CAP_FACTOR,
         "seeds": seeds,

@@ -39,8 +39,12 @@ How the figures are made (`vrp/benchmark.py`, `vrp/benchmark_report.py`):
   truncated to one decimal).
 - gap = (cost − BKS) / BKS over feasible runs. Infeasible, failed (no solution, error,
   timeout, crash) and unsupported (the engine cannot express the variant exactly) runs are
-  counted in their own columns and listed, never dropped. A win is an instance on which the
-  solver's cost is the lowest of the solvers run (ties count for each).
+  counted in their own columns and listed, never dropped; the mean gap of a solver is over
+  its feasible runs only, so read it with its feasible count. A win is an instance on which
+  the solver's cost is the lowest of the solvers run (ties count for each).
+- This machine is shared (2 cores, several other jobs): a run often reaches its wall cap
+  before its CPU budget, so engines got less CPU than the nominal limit. The `mean cpu s`
+  column says how much; compare engines with it in mind.
 - The variant column is what the importer makes of the file: a VRPLIB `DISTANCE` route limit
   with service times is expressed as a depot deadline, so CMT6–10, 13, 14 read as `vrptw`
   and their mixed-backhaul versions as `vrpmbtw`.
@@ -58,13 +62,12 @@ def overview(summaries: list[tuple[Path, dict]]) -> str:
             if line["variant"] != pick:
                 continue
             gap = "–" if line["mean_gap"] is None else f"{100 * line['mean_gap']:.2f}%"
-            bad = line["infeasible"] + line["failed"]
-            extra = []
-            if bad:
-                extra.append(f"{bad} infeasible/failed")
+            note = [f"{line['feasible']}/{line['runs']} feasible"]
             if line["unsupported"]:
-                extra.append(f"{line['unsupported']} unsupported")
-            cells.append(f"{line['solver']} {gap}" + (f" ({', '.join(extra)})" if extra else ""))
+                note.append(f"{line['unsupported']} unsupported")
+            if line["mean_cpu_s"] is not None:
+                note.append(f"{line['mean_cpu_s']:.1f} CPU s")
+            cells.append(f"**{line['solver']}** {gap} ({', '.join(note)})")
         limits = ", ".join(f"{t:g}" for t in meta["time_limits"])
         rows.append([meta["label"], limits, meta["runs"], "; ".join(cells)])
     return rep.markdown_table(["set", "limit (CPU s)", "runs", "mean gap to BKS"], rows)

@@ -235,3 +235,21 @@ def test_bad_options_are_one_line_errors(tmp_path, args, message):
     result = CliRunner().invoke(app, [*base, *args])
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_the_docs_script_assembles_each_summary_with_its_command_and_settings(tmp_path):
+    out = tmp_path / "results" / "tiny"
+    _bench("--generate", "cvrp:5:2", "--solvers", "fake-alone,fake-raises", "--out", str(out),
+           "--label", "Tiny set")  # fmt: skip
+    doc = tmp_path / "benchmarks.md"
+    done = subprocess.run(
+        [sys.executable, "scripts/benchmarks_doc.py", str(out), "--out", str(doc)],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = doc.read_text()
+    assert "## Tiny set" in text and "- command: `vrp benchmark" in text
+    assert "workers: 1" in text and "CPUs" in text and "time limit: 10 CPU s" in text
+    assert "**fake-alone** 0.00% (2/2 feasible" in text  # the overview row
+    assert "**fake-raises** – (0/2 feasible" in text
+    assert "**error** RuntimeError: engine exploded" in text

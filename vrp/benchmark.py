@@ -29,10 +29,8 @@ import multiprocessing as mp
 import os
 import platform
 import re
-import shlex
 import signal
 import subprocess
-import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -447,11 +445,3 @@ def code_version() -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return (head or "unknown") + ("+dirty" if dirty else "")
-
-
-def python_command() -> str:
-    """The command line of this process, for the record (``vrp benchmark ...``)."""
-    argv = list(sys.argv)
-    if argv and Path(argv[0]).name in ("vrp", "main.py", "__main__.py"):
-        argv[0] = "vrp"
-    return shlex.join(argv)
