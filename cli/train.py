@@ -45,7 +45,6 @@ def _positive(value: int | float, option: str) -> None:
 
 
 def train(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Checkpoint file to write.")],
     variant: Annotated[
         str, typer.Option(help="Variant name, a comma-separated list, or 'all' for the 48.")
     ] = "all",
@@ -56,7 +55,7 @@ def train(
     ] = 10_000,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Instances per step.")] = 64,
     num_starts: Annotated[
-        int | None, typer.Option("--num-starts", help="POMO starts per instance [default: n].")
+        int | None, typer.Option("--num-starts", help="POMO starts per instance (default: n).")
     ] = None,
     lr: Annotated[float, typer.Option(help="Learning rate (AdamW).")] = 3e-4,
     pool: Annotated[
@@ -98,6 +97,15 @@ def train(
         ),
     ] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Checkpoint file to write (default: checkpoints/<variant>-n<num-loc>.ckpt, "
+            "where `vrp solve --solver neural` finds it).",
+        ),
+    ] = None,
 ) -> None:
     """Train a neural policy for one variant, a list, or all 48, and save its checkpoint."""
     for value, option in (
@@ -127,6 +135,9 @@ def train(
     if embed_dim % 8 or embed_dim < 16:
         raise InputError(f"must be a multiple of 8, at least 16, got {embed_dim}",
                          field="--embed-dim")  # fmt: skip
+    if out is None:
+        label = "mixed" if "," in variant else re.sub(r"[^a-z0-9_-]", "", variant.lower())
+        out = Path("checkpoints") / f"{label}-n{num_loc}.ckpt"
     from vrp.neural.policy import ModelArgs
     from vrp.neural.train import TrainConfig
     from vrp.neural.train import train as run

@@ -7,6 +7,7 @@ shipped checkpoint in checkpoints/, and every answer is judged by `evaluate()`.
 from __future__ import annotations
 
 import csv
+import json
 import signal
 from pathlib import Path
 
@@ -43,6 +44,13 @@ def tiny_config(epochs: int = 1, **kw) -> TrainConfig:
         threads=1,
     )
     return TrainConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def reference_cache_in_tmp(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VRP_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +110,14 @@ def test_a_weights_only_checkpoint_is_smaller_and_still_resumes(trained, tmp_pat
     assert light.stat().st_size < trained.stat().st_size
     history = train(tiny_config(epochs=3), tmp_path / "again.ckpt", resume=light, progress=False)
     assert [r["epoch"] for r in history] == [1, 2, 3]
+
+
+def test_reference_costs_are_cached_by_instance(trained):
+    from vrp.neural.train import reference_cache
+
+    cache = json.loads(reference_cache("pyvrp", 0.05).read_text())
+    costs = read_checkpoint(trained)[META]["reference"]["costs"]
+    assert cache["vrptw-n8-s987654-000"] == costs["vrptw"][0]
 
 
 def test_resuming_a_finished_run_asks_for_more_epochs(trained, tmp_path):
@@ -213,18 +229,21 @@ def test_a_missing_checkpoint_is_an_input_error(tmp_path):
 def test_the_best_fitting_checkpoint_is_picked(trained, tmp_path):
     ckpt = read_checkpoint(trained)
 
-    def variant_copy(name: str, variants: list[str], num_loc: int) -> None:
+    def variant_copy(name: str, variants: list[str], num_loc: int, gap: float = 0.1) -> None:
         meta = dict(ckpt[META])
         meta["train_config"] = {**meta["train_config"], "variants": variants, "num_loc": num_loc}
+        meta["history"] = [{f"gap_{v}": gap for v in variants}]
         write_checkpoint({**ckpt, META: meta}, tmp_path / name)
 
     variant_copy("all-n20.ckpt", list(VARIANT_NAMES), 20)
     variant_copy("all-n50.ckpt", list(VARIANT_NAMES), 50)
-    variant_copy("vrptw-n50.ckpt", ["vrptw"], 50)
+    variant_copy("vrptw-n50.ckpt", ["vrptw"], 50, gap=0.05)
+    variant_copy("ovrptw-n50.ckpt", ["ovrptw"], 50, gap=0.3)
     pick = lambda v, n: pick_checkpoint(generate(v, n), tmp_path).name  # noqa: E731
-    assert pick("vrptw", 60) == "vrptw-n50.ckpt"  # the specialist of its variant
-    assert pick("ovrptw", 60) == "all-n50.ckpt"  # nearest size among those that know it
-    assert pick("ovrptw", 15) == "all-n20.ckpt"
+    assert pick("vrptw", 60) == "vrptw-n50.ckpt"  # its variant, nearest size, best gap
+    assert pick("ovrptw", 60) == "all-n50.ckpt"  # the specialist validated worse
+    assert pick("ovrptw", 15) == "all-n20.ckpt"  # the nearest size first
+    assert pick("cvrp", 50) == "all-n50.ckpt"
     with pytest.raises(Exception, match="no neural checkpoint"):
         pick_checkpoint(generate("cvrp", 5), tmp_path / "empty")
 

@@ -235,7 +235,12 @@ class Policy(nn.Module):
         self.project_graph = nn.Linear(2 * E, E, bias=False)
         self.project_step = nn.Linear(2 * E + STATE_DIM, E, bias=False)
         self.project_glimpse = nn.Linear(E, E, bias=False)
-        self.dist_logit = nn.Sequential(nn.Linear(2, 16), nn.SiLU(), nn.Linear(16, 1))
+        # logit terms per candidate (see `_edge_terms`); at the start: prefer near candidates
+        self.edge_logit = nn.Linear(5, 1)
+        with torch.no_grad():
+            self.edge_logit.weight.zero_()
+            self.edge_logit.bias.zero_()
+            self.edge_logit.weight[0, 0] = -1.0
 
     # -- encoder --------------------------------------------------------------------------
 
@@ -296,12 +301,37 @@ class Policy(nn.Module):
         glimpse = self.project_glimpse(glimpse.transpose(1, 2).reshape(B, S, E))
         logits = glimpse @ enc.logit_key.transpose(1, 2) / math.sqrt(E)  # [B, S, N]
 
-        dist = unbatchify(td["distance_matrix"], S) if S > 1 else td["distance_matrix"][:, None]
-        d_out = dist[:, 0].gather(1, cur[..., None].expand(B, S, N))  # rows of instance b
-        d_home = dist[:, 0].transpose(1, 2).gather(1, dep[..., None].expand(B, S, N))
-        logits = logits + self.dist_logit(torch.stack([d_out, d_home], -1).to(dtype))[..., 0]
+        logits = logits + self._edge_terms(td, cur, dep, S).to(dtype)
         logits = self.args.tanh_clip * torch.tanh(logits)
         return logits.transpose(0, 1).reshape(S * B, N)
+
+    def _edge_terms(self, td: TensorDict, cur: Tensor, dep: Tensor, S: int) -> Tensor:
+        """``[B, S, N]``: a learned linear score of cheap per-candidate quantities: the
+        distance from the current node (and its log, for a sharp preference for near nodes),
+        the distance from the candidate to the route's depot (matrix rows and columns, so
+        direction counts), the wait before its window opens and the slack left in its window
+        (0 without windows)."""
+        B = cur.shape[0]
+
+        def per_instance(key: str) -> Tensor:
+            x = td[key]
+            return unbatchify(x, S)[:, 0] if S > 1 else x
+
+        dist, dur = per_instance("distance_matrix"), per_instance("duration_matrix")
+        N = dist.shape[-1]
+        rows = cur[..., None].expand(B, S, N)
+        d_out = dist.gather(1, rows)
+        d_home = dist.transpose(1, 2).gather(1, dep[..., None].expand(B, S, N))
+        tw = per_instance("time_windows")  # [B, N, 2]
+        t = unbatchify(td["current_time"], S) if S > 1 else td["current_time"][:, None]
+        arrive = t + dur.gather(1, rows)  # [B, S, N]
+        early, late = tw[:, None, :, 0], tw[:, None, :, 1]
+        wait = (early - arrive).clamp_min(0.0)
+        slack = _finite(late - torch.maximum(arrive, early)).clamp(0.0, 5.0)
+        w = self.edge_logit.weight[0]
+        near = torch.log(d_out + 0.01)
+        terms = w[0] * near + w[1] * d_out + w[2] * d_home + w[3] * wait + w[4] * slack
+        return terms + self.edge_logit.bias
 
     # -- rollout --------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
 import platform
@@ -32,6 +33,7 @@ from typing import Any
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback, TQDMProgressBar
+from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
 from rl4co.utils.ops import unbatchify
 from torch.utils.data import DataLoader
 
@@ -102,8 +104,18 @@ class Reference:
         )
 
 
+def reference_cache(solver: str, time_limit: float) -> Path:
+    """The file of reference costs already computed (instance name -> cost), in
+    ``$VRP_CACHE_DIR`` or the repository's ``.cache/``: generated instances are seeded, so a
+    name stands for one instance."""
+    env = os.environ.get("VRP_CACHE_DIR")
+    root = Path(env) if env else Path(__file__).resolve().parents[2] / ".cache"
+    return root / "neural-reference" / f"{solver}-{time_limit:g}s.json"
+
+
 def compute_reference(config: TrainConfig, log=print) -> Reference:
-    """Reference costs of the validation set: PyVRP with ``val_reference_s`` per instance."""
+    """Reference costs of the validation set: PyVRP with ``val_reference_s`` per instance
+    (read from `reference_cache` where known)."""
     from vrp.solvers.base import run_solver
     from vrp.solvers.registry import get_solver
 
@@ -115,19 +127,27 @@ def compute_reference(config: TrainConfig, log=print) -> Reference:
         "pyvrp",
         config.val_reference_s,
     )
-    solver = get_solver("pyvrp")
-    t0 = time.perf_counter()
+    cache = reference_cache(ref.solver, ref.time_limit_s)
+    known: dict[str, float] = json.loads(cache.read_text()) if cache.is_file() else {}
+    solver = get_solver(ref.solver)
+    t0, solved = time.perf_counter(), 0
     for v, insts in ref.instances().items():
-        costs = []
         for i, inst in enumerate(insts):
-            res = run_solver(solver, inst, config.val_reference_s, seed=i)
+            if inst.name in known:
+                continue
+            res = run_solver(solver, inst, ref.time_limit_s, seed=i)
             if not res.feasible or res.cost is None:
-                raise RuntimeError(f"pyvrp found no feasible solution for {inst.name}")
-            costs.append(res.cost)
-        ref.costs[v] = costs
+                raise RuntimeError(f"{ref.solver} found no feasible solution for {inst.name}")
+            known[inst.name] = res.cost
+            solved += 1
+        ref.costs[v] = [known[inst.name] for inst in insts]
+        if solved:
+            with atomic_write(cache) as fh:
+                json.dump(known, fh, indent=0)
     log(
-        f"reference: {len(ref.variants) * ref.per_variant} validation instances solved by pyvrp "
-        f"({config.val_reference_s:g} s each) in {time.perf_counter() - t0:.0f} s"
+        f"reference: {len(ref.variants) * ref.per_variant} validation instances, {solved} solved "
+        f"now by {ref.solver} ({ref.time_limit_s:g} s each) in {time.perf_counter() - t0:.0f} s, "
+        f"the rest from {cache}"
     )
     return ref
 
@@ -284,6 +304,7 @@ class PolicyTraining(L.LightningModule):
         prev = self.history[-1] if self.history else {}
         row = {
             "epoch": self.epoch + 1,
+            "num_loc": self.config.num_loc,
             "instances": int(prev.get("instances", 0))
             + int(s.get("steps", 0)) * self.config.batch_size * self.trainer.world_size,
             "train_loss": s.get("loss", 0.0) / steps,
@@ -357,14 +378,33 @@ def _write_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
         fh.write(buf.getvalue())
 
 
+class ProgressBar(TQDMProgressBar):
+    """Lightning's bar on stderr (stdout is for results)."""
+
+    def init_train_tqdm(self) -> Tqdm:
+        return Tqdm(
+            desc=self.train_description,
+            position=2 * self.process_position,
+            disable=self.is_disabled,
+            leave=True,
+            dynamic_ncols=True,
+            file=sys.stderr,
+            smoothing=0,
+            bar_format=self.BAR_FORMAT,
+        )
+
+
 class SaveOnInterrupt(Callback):
-    """Ctrl-C (or any crash) during training saves the checkpoint before Lightning exits."""
+    """Ctrl-C (SIGINT) or SIGTERM during training saves the checkpoint before Lightning exits
+    (Lightning stops a SIGTERM-ed run after the current batch)."""
 
     def __init__(self, out: Path):
         self.out = out
 
     def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exc: BaseException):
-        if isinstance(exc, KeyboardInterrupt):
+        from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+        if isinstance(exc, KeyboardInterrupt | SIGTERMException):
             trainer.save_checkpoint(self.out, weights_only=pl_module.weights_only)
             if trainer.is_global_zero:
                 print(
@@ -427,7 +467,7 @@ def train(
     )
     callbacks: list[Callback] = [SaveOnInterrupt(out)]
     if progress:
-        callbacks.append(TQDMProgressBar(refresh_rate=10))
+        callbacks.append(ProgressBar(refresh_rate=10))
     trainer = L.Trainer(
         max_epochs=config.epochs - module.epoch_offset,
         accelerator=accelerator,

@@ -3,7 +3,7 @@
 Which model: ``checkpoint`` if set (``vrp solve --solver neural --checkpoint P``), else the
 checkpoint in ``checkpoints/`` (or ``$VRP_CHECKPOINTS``) that fits the instance best: one
 trained on its variant, then on road matrices if the instance has matrices, then the nearest
-training size, then the specialist (fewest variants), then the best validation gap.
+training size, then the lowest validation gap on its variant, then the fewest variants.
 
 Decoding takes a fixed amount of work whatever the time limit (one greedy rollout per start
 and symmetry); the answer is scored by `evaluate()` like any engine's. `solve_many` solves a
@@ -141,13 +141,13 @@ def pick_checkpoint(instance: Instance, directory: Path | None = None) -> Path:
         meta = _describe(str(path), path.stat().st_mtime)
         cfg = meta["train_config"]
         history = meta.get("history") or [{}]
-        gap = history[-1].get("val_gap", math.inf)
+        gap = history[-1].get(f"gap_{name}", math.inf)
         return (
             name not in cfg["variants"],
-            matrices != bool(cfg.get("matrix_share", 0)),
-            abs(math.log(max(int(cfg["num_loc"]), 1) / n)),
-            len(cfg["variants"]),
+            matrices and not cfg.get("matrix_share"),
+            round(abs(math.log(max(int(cfg["num_loc"]), 1) / n)), 6),
             gap if gap == gap else math.inf,  # NaN last
+            len(cfg["variants"]),
             path.name,
         )
 

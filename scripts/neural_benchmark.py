@@ -1,0 +1,168 @@
+"""Neural solver benchmark: gap to PyVRP on generated instances, and decoding time.
+
+Two parts, each resumable and each printing Markdown:
+
+``timing``: decode one batch of ``--count`` instances of size n (variants drawn in turn from
+``--variants``) with the 8 symmetries, greedy from one start and greedy from every start;
+wall and CPU seconds of the whole batch (model loaded beforehand)::
+
+    .venv/bin/python scripts/neural_benchmark.py timing --sizes 100 --count 100
+
+``gaps``: for each variant and size, ``--count`` instances of ``vrp generate --seed 1`` (the
+seed is apart from training and validation), PyVRP with ``--reference-time`` CPU seconds per
+instance (records appended to ``OUT/pyvrp.jsonl``, so an interrupted run continues) and the
+neural solver (8 symmetries, every start; its batch time divided by the count); every cost
+from `evaluate()`::
+
+    .venv/bin/python scripts/neural_benchmark.py gaps --variants all --sizes 50,100 \\
+        --count 100 --reference-time 10 --out results/neural
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from vrp.evaluate import evaluate
+from vrp.generate import generate_many
+from vrp.solvers.base import run_solver
+from vrp.solvers.neural import NeuralSolver
+from vrp.solvers.registry import get_solver
+from vrp.variants import VARIANT_NAMES
+
+TEST_SEED = 1
+
+
+def _variants(spec: str) -> list[str]:
+    return list(VARIANT_NAMES) if spec == "all" else [v.strip() for v in spec.split(",")]
+
+
+def _clock() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def timing(args: argparse.Namespace) -> None:
+    variants = _variants(args.variants)
+    print("| n | instances | decoding | wall s | CPU s | wall s per instance |")
+    print("|---|---|---|---|---|---|")
+    for n in args.sizes:
+        insts = [
+            generate_many(variants[i % len(variants)], n, 1, seed=TEST_SEED + i)[0]
+            for i in range(args.count)
+        ]
+        for label, starts in (("8 symmetries x 1 start", 1), ("8 symmetries x every start", None)):
+            solver = NeuralSolver(args.checkpoint, augment=8, num_starts=starts)
+            solver.solve_many(insts[:1])  # load the model and warm up
+            w0, c0 = _clock()
+            sols = solver.solve_many(insts)
+            w1, c1 = _clock()
+            bad = sum(not evaluate(i, s).feasible for i, s in zip(insts, sols, strict=True))
+            assert bad == 0, f"{bad} infeasible"
+            print(
+                f"| {n} | {len(insts)} | {label} | {w1 - w0:.1f} | {c1 - c0:.1f} | "
+                f"{(w1 - w0) / len(insts):.3f} |"
+            )
+
+
+def gaps(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ref_file = out / "pyvrp.jsonl"
+    done = {}
+    if ref_file.exists():
+        for line in ref_file.read_text().splitlines():
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by an interruption
+            if r["time_limit"] == args.reference_time:
+                done[r["instance"]] = r
+    pyvrp = get_solver("pyvrp")
+    neural = NeuralSolver(args.checkpoint)
+    rows = []
+    for n in args.sizes:
+        for v in _variants(args.variants):
+            insts = generate_many(v, n, args.count, seed=TEST_SEED)
+            for inst in insts:
+                if inst.name in done:
+                    continue
+                res = run_solver(pyvrp, inst, args.reference_time, seed=0)
+                rec = {
+                    "instance": inst.name,
+                    "time_limit": args.reference_time,
+                    "cost": res.cost if res.feasible else None,
+                    "wall_s": res.runtime_s,
+                    "cpu_s": res.cpu_s,
+                }
+                with ref_file.open("a") as fh:
+                    fh.write(json.dumps(rec) + "\n")
+                done[inst.name] = rec
+            if args.reference_only:
+                continue
+            neural.solve_many(insts[:1])  # load the model and warm up
+            w0, c0 = _clock()
+            sols = neural.solve_many(insts)
+            w1, c1 = _clock()
+            gap_list, infeasible = [], 0
+            for inst, sol in zip(insts, sols, strict=True):
+                ev = evaluate(inst, sol)
+                ref = done[inst.name]["cost"]
+                if not ev.feasible:
+                    infeasible += 1
+                elif ref:
+                    gap_list.append(ev.cost / ref - 1)
+            ref_s = sum(done[i.name]["cpu_s"] for i in insts) / len(insts)
+            rows.append(
+                (
+                    v,
+                    n,
+                    len(insts),
+                    100 * sum(gap_list) / max(len(gap_list), 1),
+                    infeasible,
+                    (w1 - w0) / len(insts),
+                    (c1 - c0) / len(insts),
+                    ref_s,
+                )
+            )
+            print(f"{v} n={n}: gap {rows[-1][3]:.2f}%", flush=True)
+    if args.reference_only:
+        return
+    print()
+    print(
+        "| variant | n | instances | neural gap to pyvrp | infeasible | neural wall s / inst "
+        "| neural CPU s / inst | pyvrp CPU s / inst |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for v, n, k, g, bad, w, c, r in rows:
+        print(f"| {v} | {n} | {k} | {g:.2f}% | {bad} | {w:.3f} | {c:.3f} | {r:.1f} |")
+    for n in args.sizes:
+        sel = [r for r in rows if r[1] == n]
+        mean = sum(r[3] for r in sel) / len(sel)
+        print(f"\nn = {n}: mean gap over {len(sel)} variants {mean:.2f}%")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("part", choices=("timing", "gaps"))
+    parser.add_argument("--variants", default="all")
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[100])
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--reference-time", type=float, default=10.0)
+    parser.add_argument("--checkpoint", default=None, help="default: the shipped one that fits")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", default="results/neural")
+    parser.add_argument(
+        "--reference-only", action="store_true", help="gaps: only run (and record) pyvrp"
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"torch threads: {args.threads}; {time.strftime('%Y-%m-%d %H:%M')}\n")
+    (timing if args.part == "timing" else gaps)(args)
+
+
+if __name__ == "__main__":
+    main()
