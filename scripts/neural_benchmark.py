@@ -21,6 +21,7 @@ from `evaluate()`::
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ import torch
 
 from vrp.evaluate import evaluate
 from vrp.generate import generate_many
+from vrp.io import read_instance
 from vrp.solvers.base import run_solver
 from vrp.solvers.neural import NeuralSolver
 from vrp.solvers.registry import get_solver
@@ -68,6 +70,21 @@ def timing(args: argparse.Namespace) -> None:
             )
 
 
+def _instance_groups(args: argparse.Namespace):
+    """(variant, n, instances): generated ones, or the files given, grouped."""
+    if not args.files:
+        for n in args.sizes:
+            for v in _variants(args.variants):
+                yield v, n, generate_many(v, n, args.count, seed=TEST_SEED)
+        return
+    groups: dict[tuple[str, int], list] = {}
+    for path in sorted(glob.glob(args.files)):
+        inst = read_instance(path)
+        groups.setdefault((inst.variant.name, inst.num_customers), []).append(inst)
+    for (v, n), insts in groups.items():
+        yield v, n, insts
+
+
 def gaps(args: argparse.Namespace) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -84,51 +101,49 @@ def gaps(args: argparse.Namespace) -> None:
     pyvrp = get_solver("pyvrp")
     neural = NeuralSolver(args.checkpoint)
     rows = []
-    for n in args.sizes:
-        for v in _variants(args.variants):
-            insts = generate_many(v, n, args.count, seed=TEST_SEED)
-            for inst in insts:
-                if inst.name in done:
-                    continue
-                res = run_solver(pyvrp, inst, args.reference_time, seed=0)
-                rec = {
-                    "instance": inst.name,
-                    "time_limit": args.reference_time,
-                    "cost": res.cost if res.feasible else None,
-                    "wall_s": res.runtime_s,
-                    "cpu_s": res.cpu_s,
-                }
-                with ref_file.open("a") as fh:
-                    fh.write(json.dumps(rec) + "\n")
-                done[inst.name] = rec
-            if args.reference_only:
+    for v, n, insts in _instance_groups(args):
+        for inst in insts:
+            if inst.name in done:
                 continue
-            neural.solve_many(insts[:1])  # load the model and warm up
-            w0, c0 = _clock()
-            sols = neural.solve_many(insts)
-            w1, c1 = _clock()
-            gap_list, infeasible = [], 0
-            for inst, sol in zip(insts, sols, strict=True):
-                ev = evaluate(inst, sol)
-                ref = done[inst.name]["cost"]
-                if not ev.feasible:
-                    infeasible += 1
-                elif ref:
-                    gap_list.append(ev.cost / ref - 1)
-            ref_s = sum(done[i.name]["cpu_s"] for i in insts) / len(insts)
-            rows.append(
-                (
-                    v,
-                    n,
-                    len(insts),
-                    100 * sum(gap_list) / max(len(gap_list), 1),
-                    infeasible,
-                    (w1 - w0) / len(insts),
-                    (c1 - c0) / len(insts),
-                    ref_s,
-                )
+            res = run_solver(pyvrp, inst, args.reference_time, seed=0)
+            rec = {
+                "instance": inst.name,
+                "time_limit": args.reference_time,
+                "cost": res.cost if res.feasible else None,
+                "wall_s": res.runtime_s,
+                "cpu_s": res.cpu_s,
+            }
+            with ref_file.open("a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+            done[inst.name] = rec
+        if args.reference_only:
+            continue
+        neural.solve_many(insts[:1])  # load the model and warm up
+        w0, c0 = _clock()
+        sols = neural.solve_many(insts)
+        w1, c1 = _clock()
+        gap_list, infeasible = [], 0
+        for inst, sol in zip(insts, sols, strict=True):
+            ev = evaluate(inst, sol)
+            ref = done[inst.name]["cost"]
+            if not ev.feasible:
+                infeasible += 1
+            elif ref:
+                gap_list.append(ev.cost / ref - 1)
+        ref_s = sum(done[i.name]["cpu_s"] for i in insts) / len(insts)
+        rows.append(
+            (
+                v,
+                n,
+                len(insts),
+                100 * sum(gap_list) / max(len(gap_list), 1),
+                infeasible,
+                (w1 - w0) / len(insts),
+                (c1 - c0) / len(insts),
+                ref_s,
             )
-            print(f"{v} n={n}: gap {rows[-1][3]:.2f}%", flush=True)
+        )
+        print(f"{v} n={n}: gap {rows[-1][3]:.2f}%", flush=True)
     if args.reference_only:
         return
     print()
@@ -139,7 +154,7 @@ def gaps(args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|---|---|---|")
     for v, n, k, g, bad, w, c, r in rows:
         print(f"| {v} | {n} | {k} | {g:.2f}% | {bad} | {w:.3f} | {c:.3f} | {r:.1f} |")
-    for n in args.sizes:
+    for n in sorted({r[1] for r in rows}):
         sel = [r for r in rows if r[1] == n]
         mean = sum(r[3] for r in sel) / len(sel)
         print(f"\nn = {n}: mean gap over {len(sel)} variants {mean:.2f}%")
@@ -155,6 +170,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", default=None, help="default: the shipped one that fits")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="results/neural")
+    parser.add_argument("--files", default=None, help="gaps: instance files (a glob) instead")
     parser.add_argument(
         "--reference-only", action="store_true", help="gaps: only run (and record) pyvrp"
     )
