@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """OR-Tools' gap to PyVRP on mixed-backhaul variants beside the matching classic ones.
 
-    .venv/bin/python scripts/ortools_backhaul_gap.py -n 100 --limit 5 --count 5 \
+    .venv/bin/python scripts/ortools_backhaul_gap.py -n 100 --limit 5 --count 8 \
         > docs/ortools_backhaul_gap.md
 
 The issue asks that OR-Tools be no worse, relative to PyVRP, on mixed backhaul (exact
@@ -92,7 +92,7 @@ def main() -> None:
                 f"| {statistics.mean(saved):.2f}% | {' '.join(f'{x:.2f}' for x in saved)} |"
             )
 
-    command = "python scripts/ortools_backhaul_gap.py " + shlex.join(sys.argv[1:])
+    command = ".venv/bin/python scripts/ortools_backhaul_gap.py " + shlex.join(sys.argv[1:])
     print(f"# OR-Tools gap to PyVRP: mixed vs classic backhaul (n = {args.n})\n")
     print(f"Command: `{command}`\n")
     print(

@@ -28,19 +28,20 @@ are feasible under `evaluate()`. Only arc costs (the objective) round to the nea
   customer has neither load (it could sit between the two), a "phase" dimension (+1 after a
   backhaul, 0 required at a linehaul) forbids a linehaul anywhere after a backhaul.
   Backhaul-only routes are allowed.
-- Mixed backhaul, exactly: a dimension of deliveries made (starts at 0) and a load
-  dimension (transit pickup - delivery, free start, capacity Q) linked on each vehicle by
-  load at start == deliveries made at the end. The load after each customer is then the
-  departure load minus deliveries plus pickups so far, at most Q everywhere: neither
-  "deliveries first" nor the relaxation that only bounds the two totals.
+- Mixed backhaul, exactly: a dimension of the deliveries still on board (free start, end
+  fixed at 0, so it starts at the route's total delivery: the departure load) and one of the
+  pickups collected so far; at every node their sum, the load there, is at most Q. That is
+  the interleaving rule of FORMAT.md - neither "deliveries first" nor the relaxation that
+  bounds the two totals only. (The equivalent link "load at start == deliveries made at
+  the end" leaves OR-Tools' first-solution heuristics without any solution at n = 1000;
+  these per-node sums propagate locally and path-cheapest-arc succeeds.)
 
 **Search** (`_parameters`): an iterated local search with SISR ruin-and-recreate and
 simulated-annealing acceptance with automatic temperatures (``SolveWithIteratedLocalSearch``),
 which beat guided local search on every variant family tried (cvrp, ovrp, vrpltw, mdcvrp,
 backhaul and time-window variants, n = 100); greedy acceptance was no better over repeated
-samples. First solutions: parallel cheapest insertion with time windows, sequential cheapest
-insertion for mixed backhaul (path-cheapest-arc often finds none there in seconds: the
-vehicle link is invisible to its filters) and path-cheapest-arc otherwise.
+samples. First solutions: parallel cheapest insertion with time windows (better there than
+path-cheapest-arc), path-cheapest-arc otherwise.
 
 **Budget.** The iterated local search obeys only its own wall-clock time limit, so with it
 ``time_limit`` is wall-clock seconds and Ctrl-C takes effect when that limit is reached.
@@ -332,12 +333,7 @@ def _model(inst: Instance, data: _Scaled, manager: Any, routing: Any, depots: li
         load_dimension(data.pickup, "pickups")
         _precedence(inst, manager, routing)
     else:
-        delivered = load_dimension(data.delivery, "delivered")
-        change = [p - d for p, d in zip(data.pickup, data.delivery, strict=True)]
-        load = load_dimension(change, "load", start_at_zero=False)
-        solver = routing.solver()
-        for v in vehicles:
-            solver.Add(load.CumulVar(routing.Start(v)) == delivered.CumulVar(routing.End(v)))
+        _mixed_load(data, routing, vehicles, load_dimension)
 
     if data.dist is not None:
         transit = routing.RegisterTransitMatrix(data.dist)
@@ -355,6 +351,26 @@ def _model(inst: Instance, data: _Scaled, manager: Any, routing: Any, depots: li
             clock.CumulVar(routing.Start(v)).SetRange(leave, leave)
             if not inst.open:
                 clock.CumulVar(routing.End(v)).SetMax(data.late(inst.tw_late[depot]))
+
+
+def _mixed_load(data: _Scaled, routing: Any, vehicles: range, load_dimension: Any) -> None:
+    """Mixed backhaul, exactly: remaining deliveries + pickups so far <= Q at every node.
+
+    "remaining" starts free and must end at 0, so it starts at the route's total delivery
+    (the departure load) and on arrival at a node holds the deliveries still on board;
+    "picked" holds the pickups collected so far. Their sum is the load on arrival, which is
+    the load after the previous customer; at the end node it is the load after the last one.
+    """
+    remaining = load_dimension([-d for d in data.delivery], "remaining", start_at_zero=False)
+    picked = load_dimension(data.pickup, "picked")
+    solver = routing.solver()
+    for v in vehicles:
+        remaining.CumulVar(routing.End(v)).SetValue(0)
+        end = routing.End(v)
+        solver.Add(remaining.CumulVar(end) + picked.CumulVar(end) <= data.capacity)
+    for index in range(routing.Size()):
+        if not routing.IsStart(index):
+            solver.Add(remaining.CumulVar(index) + picked.CumulVar(index) <= data.capacity)
 
 
 def _precedence(inst: Instance, manager: Any, routing: Any) -> None:
@@ -384,8 +400,6 @@ def _parameters(
         params.first_solution_strategy = getattr(first, first_solution)
     elif variant.time_windows:
         params.first_solution_strategy = first.PARALLEL_CHEAPEST_INSERTION
-    elif variant.backhaul == "mixed":
-        params.first_solution_strategy = first.SEQUENTIAL_CHEAPEST_INSERTION
     else:
         params.first_solution_strategy = first.PATH_CHEAPEST_ARC
     use_ils = metaheuristic in ("auto", "ils")
