@@ -41,7 +41,10 @@ simulated-annealing acceptance with automatic temperatures (``SolveWithIteratedL
 which beat guided local search on every variant family tried (cvrp, ovrp, vrpltw, mdcvrp,
 backhaul and time-window variants, n = 100); greedy acceptance was no better over repeated
 samples. First solutions: parallel cheapest insertion with time windows (better there than
-path-cheapest-arc), path-cheapest-arc otherwise.
+path-cheapest-arc), savings for mixed backhaul with a distance limit (path-cheapest-arc
+took seconds or found nothing there), path-cheapest-arc otherwise. Mixed backhaul at
+n = 1000 needs seconds for a first solution (path-cheapest-arc; savings and insertion
+heuristics found none in 20 s).
 
 **Budget.** The iterated local search obeys only its own wall-clock time limit, so with it
 ``time_limit`` is wall-clock seconds and Ctrl-C takes effect when that limit is reached.
@@ -400,6 +403,9 @@ def _parameters(
         params.first_solution_strategy = getattr(first, first_solution)
     elif variant.time_windows:
         params.first_solution_strategy = first.PARALLEL_CHEAPEST_INSERTION
+    elif variant.backhaul == "mixed" and variant.distance_limit:
+        # Path-cheapest-arc took seconds or found nothing here at n = 100.
+        params.first_solution_strategy = first.SAVINGS
     else:
         params.first_solution_strategy = first.PATH_CHEAPEST_ARC
     use_ils = metaheuristic in ("auto", "ils")
