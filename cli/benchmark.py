@@ -172,7 +172,7 @@ def report(
         **meta,
         "runs": f"{len(mine)} of {len(runs)} finished",
         "record_workers": sorted({r.get("workers") for r in mine if r.get("workers")}),
-        "code": ", ".join(sorted({r["code"] for r in mine if r.get("code")})) or meta["code"],
+        "code": ", ".join(sorted({r.get("code") or "not recorded" for r in mine})) or meta["code"],
         "finished_at": time.strftime("%Y-%m-%d %H:%M"),
     }
     rep.write_runs(out, rows)
