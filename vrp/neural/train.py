@@ -12,7 +12,8 @@ After every epoch the policy decodes a fixed validation set (instances of `vrp.g
 variant, seeded apart from training) greedily from every start; `evaluate()` scores the routes
 and the gap to reference costs (PyVRP, computed once and kept in the checkpoint) is logged,
 written to ``<out>.csv`` and stored in the checkpoint, which is saved atomically after every
-epoch and on Ctrl-C.
+epoch and on Ctrl-C or SIGTERM; ``<out>.md`` is its model card. With a road-matrix pool, a
+share of every batch is drawn on real asymmetric matrices instead of the unit square.
 """
 
 from __future__ import annotations
