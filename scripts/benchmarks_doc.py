@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from vrp import benchmark_report as rep  # noqa: E402
 
-ORDER = ["cmt", "solomon", "vrpmb", "vrpb-gj-tv", "augerat", "x", "vrpb-x"]
+ORDER = ["cmt", "solomon", "vrpmb", "vrpb-gj-tv", "augerat", "x", "vrpb-x", "x-auto", "solomon-auto"]
 
 INTRO = """\
 # Benchmarks
