@@ -31,6 +31,17 @@ from vrp.solvers.base import solve
 PAIRS = "vrpb:vrpmb,vrpbtw:vrpmbtw"
 
 
+def _all_pairs(depots: str) -> str:
+    """Every classic:mixed pair of the 48 variants ("single": one depot, "all": both)."""
+    from vrp.variants import VARIANT_NAMES
+
+    pairs = []
+    for name in VARIANT_NAMES:
+        if "mb" in name and (depots == "all" or not name.startswith("md")):
+            pairs.append(f"{name.replace('mb', 'b')}:{name}")
+    return ",".join(pairs)
+
+
 def run(variant: str, n: int, count: int, limit: float, seed: int) -> dict[str, list[float]]:
     """Per instance: OR-Tools gap (%), and wall/CPU seconds of each engine."""
     keys = ("gap", "o_cost", "o_wall", "o_cpu", "p_cost", "p_wall", "p_cpu")
@@ -58,14 +69,20 @@ def main() -> None:
     ap.add_argument("--limit", type=float, default=5.0, help="seconds per engine and instance")
     ap.add_argument("--count", type=int, default=5, help="instances per variant")
     ap.add_argument("--seed", type=int, default=1, help="seed of the first instance")
-    ap.add_argument("--pairs", default=PAIRS, help="classic:mixed variant pairs")
+    ap.add_argument(
+        "--pairs",
+        default=PAIRS,
+        help="classic:mixed variant pairs, or 'single' (the 8 one-depot pairs) or 'all' (16)",
+    )
     args = ap.parse_args()
     base.WALL_CAP_FACTOR = 1.0
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
 
+    pairs = _all_pairs(args.pairs) if args.pairs in ("single", "all") else args.pairs
     rows, verdicts, savings = [], [], []
-    for pair in args.pairs.split(","):
+    overall: dict[str, list[float]] = {"classic": [], "mixed": []}
+    for pair in pairs.split(","):
         classic, mixed = pair.split(":")
         res = {v: run(v, args.n, args.count, args.limit, args.seed) for v in (classic, mixed)}
         for v in (classic, mixed):
@@ -77,6 +94,8 @@ def main() -> None:
                 f"{statistics.mean(r['p_wall']):.2f} / {statistics.mean(r['p_cpu']):.2f} |"
             )
         c, m = statistics.mean(res[classic]["gap"]), statistics.mean(res[mixed]["gap"])
+        overall["classic"] += res[classic]["gap"]
+        overall["mixed"] += res[mixed]["gap"]
         verdict = "yes" if round(m, 2) <= round(c, 2) else "NO"
         verdicts.append(f"- {mixed} {m:+.2f}% vs {classic} {c:+.2f}%: mixed no worse: {verdict}")
         # Same seed, same customers: what each engine saves by interleaving pickups.
@@ -109,6 +128,14 @@ def main() -> None:
     print("\n".join(rows))
     print("\nMixed backhaul no worse than classic (mean gap):\n")
     print("\n".join(verdicts))
+    c, m = statistics.mean(overall["classic"]), statistics.mean(overall["mixed"])
+    met = sum(line.endswith("yes") for line in verdicts)
+    print(
+        f"\nOver all {len(verdicts)} pairs ({len(overall['mixed'])} instances each side): "
+        f"mixed {m:+.2f}% vs classic {c:+.2f}% (median {statistics.median(overall['mixed']):+.2f}% "
+        f"vs {statistics.median(overall['classic']):+.2f}%); mixed no worse in {met} of "
+        f"{len(verdicts)} pairs."
+    )
     print(
         "\nCost saved by the mixed rule over the classic one on the same customers "
         "(no customer has both loads here, so a deliveries-first model is the classic "
