@@ -30,10 +30,9 @@ import numpy as np
 
 from vrp.errors import InputError, SolverError
 from vrp.generate import (
-    BACKHAUL_SHARE,
-    DEMAND_RANGE,
     NUM_DEPOTS_MD,
     capacity_for,
+    draw_loads,
 )
 from vrp.instance import Instance
 from vrp.osrm import Region, sample_road_points
@@ -115,23 +114,11 @@ def _draw(
     table = road_table(client, region, D + n, rng)
     dist, dur = table.distances, table.durations
     # The generator's draws, in its order (vrp.generate._draw), for every variant.
-    lo, hi = DEMAND_RANGE
-    linehaul = rng.integers(lo, hi + 1, size=n).astype(float)
-    backhaul_demand = rng.integers(lo, hi + 1, size=n).astype(float)
-    is_backhaul = rng.random(n) < BACKHAUL_SHARE
-    fallback = int(rng.integers(n))
+    delivery, pickup = draw_loads(v, n, rng)
     service = rng.integers(SERVICE_S[0], SERVICE_S[1] + 1, size=n).astype(float)
     length = rng.integers(WINDOW_S[0], WINDOW_S[1] + 1, size=n).astype(float)
     start_u = rng.random(n)
     limit_u = rng.random()
-
-    if v.backhaul == "none":
-        delivery, pickup = linehaul, np.zeros(n)
-    else:
-        if not is_backhaul.any():
-            is_backhaul[fallback] = True
-        delivery = np.where(is_backhaul, 0.0, linehaul)
-        pickup = np.where(is_backhaul, backhaul_demand, 0.0)
 
     early, late = np.full(D + n, -np.inf), np.full(D + n, np.inf)
     service_time = np.zeros(D + n)

@@ -98,15 +98,30 @@ def generate_many(
 # -- the draw -------------------------------------------------------------------------------
 
 
-def _draw(v: Variant, n: int, rng: np.random.Generator, name: str) -> Instance:
-    # Every draw happens, in this order, for every variant (see the module docstring).
-    depot_locs = rng.uniform(0.0, 1.0, size=(NUM_DEPOTS_MD, 2))
-    customer_locs = rng.uniform(0.0, 1.0, size=(n, 2))
+def draw_loads(v: Variant, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Deliveries and pickups of ``n`` customers (see the module docstring).
+
+    Four draws, in this order, whatever the variant: linehaul demands, backhaul demands,
+    which customers are backhauls, and the customer forced to be one if none was drawn.
+    `vrp.city` draws its road instances' loads with it too.
+    """
     lo, hi = DEMAND_RANGE
     linehaul = rng.integers(lo, hi + 1, size=n).astype(float)
     backhaul_demand = rng.integers(lo, hi + 1, size=n).astype(float)
     is_backhaul = rng.random(n) < BACKHAUL_SHARE
-    fallback = int(rng.integers(n))  # the forced backhaul customer if none was drawn
+    fallback = int(rng.integers(n))
+    if v.backhaul == "none":
+        return linehaul, np.zeros(n)
+    if not is_backhaul.any():
+        is_backhaul[fallback] = True
+    return np.where(is_backhaul, 0.0, linehaul), np.where(is_backhaul, backhaul_demand, 0.0)
+
+
+def _draw(v: Variant, n: int, rng: np.random.Generator, name: str) -> Instance:
+    # Every draw happens, in this order, for every variant (see the module docstring).
+    depot_locs = rng.uniform(0.0, 1.0, size=(NUM_DEPOTS_MD, 2))
+    customer_locs = rng.uniform(0.0, 1.0, size=(n, 2))
+    delivery, pickup = draw_loads(v, n, rng)
     service = rng.uniform(*SERVICE_TIME_RANGE, size=n)
     length = rng.uniform(*WINDOW_LENGTH_RANGE, size=n)
     start_u = rng.random(n)
@@ -116,14 +131,6 @@ def _draw(v: Variant, n: int, rng: np.random.Generator, name: str) -> Instance:
     locations = np.concatenate([depot_locs[:D], customer_locs])
     dist = euclidean_matrix(locations)  # the same matrix `Instance` and `evaluate` use
     to_c, from_c = dist[0, D:], dist[D:, 0]  # from / to the first depot
-
-    if v.backhaul == "none":
-        delivery, pickup = linehaul, np.zeros(n)
-    else:
-        if not is_backhaul.any():
-            is_backhaul[fallback] = True
-        delivery = np.where(is_backhaul, 0.0, linehaul)
-        pickup = np.where(is_backhaul, backhaul_demand, 0.0)
 
     early = np.full(D + n, -np.inf)
     late = np.full(D + n, np.inf)
