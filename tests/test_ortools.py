@@ -8,6 +8,8 @@ answer, the test shows that it would.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 import signal
 import time
@@ -275,6 +277,19 @@ def test_the_vehicle_count_bounds_the_routes() -> None:
     assert cost(two, sol) == pytest.approx(best(two)[0])
     one = make(locations, delivery=[5, 5, 5], capacity=10, vehicle_count=1)
     assert ORToolsSolver().solve(one, LIMIT) is None
+
+
+@pytest.mark.parametrize(("variant", "seed"), [("vrpb", 0), ("vrpb", 2), ("vrpmb", 3)])
+def test_a_fleet_with_little_spare_capacity_still_gets_routes(variant: str, seed: int) -> None:
+    # The fewest vehicles the loads allow: path-cheapest-arc alone found no first solution
+    # on these (as on most VRPB and mixed-backhaul benchmark files).
+    inst = generate(variant, 30, seed=seed)
+    fewest = math.ceil(max(inst.delivery.sum(), inst.pickup.sum()) / inst.capacity)
+    inst = dataclasses.replace(inst, vehicle_count=fewest)
+    sol = ORToolsSolver().solve(inst, 1.0)
+    assert sol is not None
+    assert evaluate(inst, sol).feasible
+    assert len(sol.routes) <= fewest
 
 
 def test_every_multi_depot_route_starts_and_ends_at_its_own_depot() -> None:
