@@ -21,16 +21,22 @@ from `evaluate()`::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
+import io
 import json
+import shlex
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
+from vrp.benchmark import machine
 from vrp.evaluate import evaluate
 from vrp.generate import generate_many
-from vrp.io import read_instance
+from vrp.io import atomic_write, read_instance
 from vrp.solvers.base import run_solver
 from vrp.solvers.neural import NeuralSolver
 from vrp.solvers.registry import get_solver
@@ -143,10 +149,16 @@ def gaps(args: argparse.Namespace) -> None:
                 ref_s,
             )
         )
-        print(f"{v} n={n}: gap {rows[-1][3]:.2f}%", flush=True)
+        print(f"{v} n={n}: gap {rows[-1][3]:.2f}%", file=sys.stderr, flush=True)
     if args.reference_only:
         return
-    print()
+    counts = sorted({r[2] for r in rows})
+    print(
+        f"Instances per variant and size: {', '.join(map(str, counts))} (`vrp generate "
+        f"--seed {TEST_SEED}`, apart from training and validation). Reference: PyVRP with "
+        f"{args.reference_time:g} CPU s per instance (wall cap 1.5x). Neural: 8 symmetries x "
+        "greedy from every start, batched; every cost from `evaluate()`.\n"
+    )
     print(
         "| variant | n | instances | neural gap to pyvrp | infeasible | neural wall s / inst "
         "| neural CPU s / inst | pyvrp CPU s / inst |"
@@ -176,8 +188,35 @@ def main() -> None:
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"torch threads: {args.threads}; {time.strftime('%Y-%m-%d %H:%M')}\n")
-    (timing if args.part == "timing" else gaps)(args)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(_Tee(sys.stdout, buf)):
+        (timing if args.part == "timing" else gaps)(args)
+    # OUT/<part>.md: the same Markdown with what made it; scripts/benchmarks_doc.py quotes it.
+    m = machine()
+    shipped = ", ".join(sorted(p.name for p in Path("checkpoints").glob("*.ckpt"))) or "none"
+    header = [
+        f"- command: `.venv/bin/python scripts/neural_benchmark.py {shlex.join(sys.argv[1:])}`",
+        f"- checkpoint: {args.checkpoint or f'the shipped one that fits ({shipped})'}",
+        f"- machine: {m['platform']}, {m['cpu_count']} CPUs ({m['cpu_model'] or 'unknown'}), "
+        f"torch {torch.__version__} on CPU with {args.threads} thread(s); "
+        f"finished {time.strftime('%Y-%m-%d %H:%M')}",
+    ]
+    with atomic_write(Path(args.out) / f"{args.part}.md") as fh:
+        fh.write("\n".join(header) + "\n\n" + buf.getvalue())
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, *streams: Any):
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
 
 
 if __name__ == "__main__":
