@@ -251,8 +251,9 @@ def test_the_best_fitting_checkpoint_is_picked(trained, tmp_path):
 # -- solving ----------------------------------------------------------------------------------
 
 
-def test_the_shipped_model_solves_all_48_variants_feasibly(shipped):
-    instances = [generate(v, 20, seed=11) for v in VARIANT_NAMES]
+@pytest.mark.parametrize("size", [20, 50, 100])
+def test_the_shipped_model_solves_all_48_variants_feasibly(shipped, size):
+    instances = [generate(v, size, seed=11) for v in VARIANT_NAMES]
     solutions = NeuralSolver(augment=1).solve_many(instances)  # the mask, not the symmetries
     bad = [
         f"{inst.name}: {ev.violations[0]}"
