@@ -143,6 +143,16 @@ def test_euc_2d_rounds_each_arc_to_the_nearest_integer(tmp_path: Path):
     assert inst.delivery.tolist() == [0, 4, 5]
 
 
+@pytest.mark.parametrize(
+    ("name", "count"), [("B-n51-k7", 7), ("P-n22-k8", 8), ("X-n101-k25", None)]
+)
+def test_the_k_of_an_augerat_name_limits_the_fleet_and_that_of_an_x_name_does_not(
+    tmp_path: Path, name: str, count: int | None
+):
+    text = EUC_2D.format(kind="EUC_2D", name=name)
+    assert read_external(_write(tmp_path, f"{name}.vrp", text)).vehicle_count == count
+
+
 def test_exact_2d_and_cmt_files_use_unrounded_unscaled_euclidean(tmp_path: Path):
     exact = read_external(_write(tmp_path, "tiny.vrp", EUC_2D.format(kind="EXACT_2D", name="tiny")))
     cmt = read_external(_write(tmp_path, "c.vrp", EUC_2D.format(kind="EUC_2D", name="CMT99")))

@@ -29,9 +29,13 @@ instances therefore read as a ``...tw`` variant (CMT6 is ``vrptw``, CMT06H is ``
 and the same holds for a file with ``DISTANCE`` but no service time.
 
 Fleet: ``VEHICLES`` (LKH-3 files) and Solomon's ``VEHICLE NUMBER`` become
-``vehicles.count``; without them the fleet is unlimited (the ``k`` in an X or Augerat name
-is a lower bound, not a limit). Backhauls: ``VRPB`` files are ``classic``, ``VRPMPD`` files
-``mixed``.
+``vehicles.count``. The ``k`` of an Augerat name (``A-n32-k5``, sets A, B and P) is a limit
+too: CVRPLIB's proven optima use k vehicles, and with a free fleet the engines found cheaper
+routes with k + 1 of them on five files at 2 s (B-n51-k7: 1016 with 8 routes against 1032
+with 7), which read as gaps below zero. (P-n55-k8 keeps one: its 588 is the optimum with exactly 8
+routes, and 7 routes give 576; ``../shared/benchmarks/augerat/bks.csv`` notes it.) The ``k``
+of an X name is a lower bound, and any other file without a count has an unlimited fleet.
+Backhauls: ``VRPB`` files are ``classic``, ``VRPMPD`` files ``mixed``.
 
 Node numbering: VRPLIB node ``k`` (1-based, depot first) is our node ``k - 1``; Solomon
 customer ``k`` is node ``k``. The customers keep the default ids ``"1".."C"``, so customer
@@ -59,6 +63,8 @@ EXTERNAL_SUFFIXES = (".vrp", ".vrpb", ".vrpmpd", ".txt")
 
 # CMT files (HGS-CVRP's copies) say EUC_2D, but their best-known costs are unrounded.
 _UNROUNDED_EUC_2D = re.compile(r"CMT\d+", re.IGNORECASE)
+# Augerat's sets A, B and P: the k of the name is the fleet of the best-known costs.
+_AUGERAT = re.compile(r"[ABP]-n\d+-k(\d+)")
 _SECTION = re.compile(r"^\s*([A-Z_]+_SECTION)\s*:?\s*$", re.MULTILINE)
 
 
@@ -233,6 +239,9 @@ def _from_vrplib(text: str, name: str) -> Instance:
         late[0] = min(late[0], limit)
 
     vehicles = data.get("vehicles")
+    count = None if vehicles is None else _positive_int(data, "vehicles")
+    if count is None and (augerat := _AUGERAT.fullmatch(name)):
+        count = int(augerat.group(1))
     return Instance(
         num_depots=1,
         locations=locations,
@@ -242,7 +251,7 @@ def _from_vrplib(text: str, name: str) -> Instance:
         tw_early=early,
         tw_late=late,
         capacity=capacity,
-        vehicle_count=None if vehicles is None else _positive_int(data, "vehicles"),
+        vehicle_count=count,
         backhaul=backhaul,
         distance_matrix=distance_matrix,
         name=name,
