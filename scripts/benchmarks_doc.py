@@ -55,6 +55,12 @@ How the figures are made (`vrp/benchmark.py`, `vrp/benchmark_report.py`):
 - This machine is shared (2 cores, several other jobs): a run often reaches its wall cap
   before its CPU budget, so engines got less CPU than the nominal limit. The `mean cpu s`
   column says how much; compare engines with it in mind.
+- Gaps below zero are not errors where the published BKS obey rules that FORMAT.md does not
+  have: the VRPB sets of Goetschalckx-Jacobs-Blecha and Toth-Vigo are solved in the
+  literature with exactly `VEHICLES` routes, each with at least one linehaul customer
+  (`../shared/benchmarks/README.md`), while our rules allow fewer routes and routes of
+  pickups only; Augerat's P-n55-k8 has its optimum for exactly 8 routes, and 7 give 576.
+  Every such gap comes from routes that `evaluate()` finds feasible under FORMAT.md.
 - The variant column is what the importer makes of the file: a VRPLIB `DISTANCE` route limit
   with service times is expressed as a depot deadline, so CMT6–10, 13, 14 read as `vrptw`
   and their mixed-backhaul versions as `vrpmbtw`.
