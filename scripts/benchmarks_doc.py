@@ -95,10 +95,10 @@ NEURAL_INTRO = """\
 Made by `scripts/neural_benchmark.py` (`gaps`: the gap of `vrp solve --solver neural` to
 PyVRP at the stated CPU budget; `timing`: decoding one batch), whose Markdown is quoted
 here as written. The issue's target is 100 instances per variant at n = 50 and 100 with
-PyVRP at 10 s: 48 x 2 x 100 = 9,600 references of 10 CPU s, 26.7 CPU-hours (13 hours
-on both cores of this machine). `gaps` records every
-reference in `results/neural/pyvrp.jsonl` and skips those already made, so a larger
-`--count` continues where a smaller one stopped. Model cards: `checkpoints/*.md`.
+PyVRP at 10 s: 48 x 2 x 100 = 9,600 references of 10 CPU s, 26.7 CPU-hours (13 hours on
+both cores of this machine). `gaps` records every reference in `results/neural/pyvrp.jsonl`
+and skips those already made, so a larger `--count` continues where a smaller one stopped.
+Model cards: `checkpoints/*.md`.
 """
 
 
