@@ -51,8 +51,9 @@ to take and the mask never runs empty — provided every customer can be served 
 some depot (the generator guarantees it, ``vrp.bridge`` checks it). The look-ahead uses the
 direct return leg; with matrices that break the triangle inequality a route that could only
 get home in time through a detour is masked, otherwise the mask accepts every route
-FORMAT.md accepts. Limits are compared with a tolerance of 1e-9 (float64) or 1e-5 (float32)
-times ``1 + |limit|``.
+FORMAT.md accepts. Limits are compared with a tolerance of 1e-9 (float64) times
+``1 + |limit|``; in float32 loads get 1e-5 of slack and times and distances must keep 1e-5
+to spare (`time_tolerance`), so that float32 rounding never lets through a late arrival.
 
 Reward: minus the total distance (open routes: the return legs count for nothing),
 computed from the action sequence by `VRPEnv.get_reward`.
@@ -128,6 +129,20 @@ MATRIX_KEYS = ("distance_matrix", "duration_matrix")
 def tolerance(dtype: torch.dtype) -> float:
     """Relative slack for limit checks: float rounding must not mask a feasible move."""
     return 1e-9 if dtype == torch.float64 else 1e-5
+
+
+def time_tolerance(dtype: torch.dtype) -> float:
+    """Relative slack for the time and distance limits.
+
+    float64 agrees with `evaluate()` (1e-9). In float32 the slack is *negative*: a move is
+    allowed only with 1e-5 of the limit to spare, so that float32 sums of travel and service
+    times never reach a window, a deadline or a distance limit that `evaluate()` then finds
+    broken (the permissive slack of loads let a validation route of n = 50 start service
+    4e-5 after a window closed). Times and distances are continuous, so nothing is given up
+    but that sliver. Loads keep the permissive `tolerance`: integer loads fill a vehicle
+    exactly.
+    """
+    return 1e-9 if dtype == torch.float64 else -1e-5
 
 
 def euclidean_matrix(locs: torch.Tensor) -> torch.Tensor:
@@ -437,19 +452,23 @@ def _append_ok(
         x = td[key]
         return x[:, None] if per_depot else x
 
-    tol = tolerance(dist_row.dtype)
+    tol, time_tol = tolerance(dist_row.dtype), time_tolerance(dist_row.dtype)
 
     def le(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return a <= b + tol * (1 + b.abs())
 
+    def le_time(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        # No limit (inf) stays no limit: a negative slack must not turn inf into nan.
+        return (a <= b + time_tol * (1 + b.abs())) | torch.isposinf(b)
+
     tw = get("time_windows")
     is_open = get("open_route")
     start = torch.maximum(time + dur_row, tw[..., 0])
-    ok = le(start, tw[..., 1])
+    ok = le_time(start, tw[..., 1])
     home = start + get("service_time") + dur_back
-    ok &= is_open | le(home, depot_late)
+    ok &= is_open | le_time(home, depot_late)
     back = torch.where(is_open, torch.zeros_like(dist_back), dist_back)
-    ok &= le(length + dist_row + back, get("distance_limit"))
+    ok &= le_time(length + dist_row + back, get("distance_limit"))
 
     q = get("capacity")
     d, p = get("delivery"), get("pickup")

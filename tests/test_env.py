@@ -312,6 +312,27 @@ def test_the_mask_looks_ahead_to_the_depot_deadline_after_service():
     assert 2 in allowed(state)  # waits until 1.0, home at 1.0 + 0.4 + 0.6 = 2.0
 
 
+@pytest.mark.parametrize("limit", ["window", "deadline", "distance"])
+def test_float32_rounding_never_lets_through_a_limit_evaluate_finds_broken(limit):
+    # Via customer 1, customer 2 is reached at 2.0, 1e-5 after its limit; alone it is
+    # reached at sqrt(2). float32's permissive load slack (1e-5 of the limit) would allow
+    # the detour; times and distances must keep that slack to spare instead.
+    locs = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]]
+    tight = 2.0 - 1e-5
+    kw = {
+        "window": {"windows": [[0.0, INF], [0.0, INF], [0.0, tight]], "open_": True},
+        "deadline": {"windows": [[0.0, tight + 2**0.5], [0.0, INF], [0.0, INF]]},
+        "distance": {"limit": tight + 2**0.5},
+    }[limit]
+    td = tiny(locs, [0, 0.1, 0.1], **kw)
+    assert not evaluate(from_td(td)[0], Solution([Route(0, [1, 2])])).feasible
+    for dtype in (torch.float64, torch.float32):
+        _, state = steps(cast(td, dtype), [1])
+        assert 2 not in allowed(state), dtype
+        _, state = steps(cast(td, dtype), [])
+        assert 2 in allowed(state), dtype
+
+
 def test_a_multi_depot_route_returns_to_its_own_depot_and_a_depot_action_starts_the_next():
     locs = [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 0.5], [0.0, 0.5]]
     td = tiny(locs, [0, 0, 0, 0.1, 0.1], depots=3)

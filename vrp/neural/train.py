@@ -156,7 +156,8 @@ def compute_reference(config: TrainConfig, log=print) -> Reference:
 def validation_gaps(
     policy: Policy, ref: Reference, device: torch.device
 ) -> tuple[float, dict[str, float], int]:
-    """Mean gap (cost / reference - 1) overall and per variant, and the infeasible count."""
+    """Mean gap (cost / reference - 1) overall and per variant, over the feasible solutions,
+    and the infeasible count (reported beside it)."""
     from vrp.evaluate import evaluate
 
     by_variant, infeasible = {}, 0
@@ -166,8 +167,9 @@ def validation_gaps(
         for inst, sol, r in zip(insts, sols, ref.costs[v], strict=True):
             ev = evaluate(inst, sol)
             infeasible += not ev.feasible
-            gaps.append(ev.cost / r - 1.0 if ev.feasible else math.nan)
-        by_variant[v] = sum(gaps) / len(gaps)
+            if ev.feasible:
+                gaps.append(ev.cost / r - 1.0)
+        by_variant[v] = sum(gaps) / len(gaps) if gaps else math.nan
     overall = sum(by_variant.values()) / len(by_variant)
     return overall, by_variant, infeasible
 
