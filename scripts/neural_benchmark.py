@@ -34,6 +34,7 @@ from typing import Any
 import torch
 
 from vrp.benchmark import machine
+from vrp.benchmark_report import machine_text
 from vrp.evaluate import evaluate
 from vrp.generate import generate_many
 from vrp.io import atomic_write, read_instance
@@ -191,13 +192,14 @@ def main() -> None:
     buf = io.StringIO()
     with contextlib.redirect_stdout(_Tee(sys.stdout, buf)):
         (timing if args.part == "timing" else gaps)(args)
+    if args.reference_only:
+        return  # no table: keep OUT/gaps.md of the last full run
     # OUT/<part>.md: the same Markdown with what made it; scripts/benchmarks_doc.py quotes it.
-    m = machine()
     shipped = ", ".join(sorted(p.name for p in Path("checkpoints").glob("*.ckpt"))) or "none"
     header = [
         f"- command: `.venv/bin/python scripts/neural_benchmark.py {shlex.join(sys.argv[1:])}`",
         f"- checkpoint: {args.checkpoint or f'the shipped one that fits ({shipped})'}",
-        f"- machine: {m['platform']}, {m['cpu_count']} CPUs ({m['cpu_model'] or 'unknown'}), "
+        f"- machine: {machine_text(machine())}, "
         f"torch {torch.__version__} on CPU with {args.threads} thread(s); "
         f"finished {time.strftime('%Y-%m-%d %H:%M')}",
     ]

@@ -248,6 +248,11 @@ def markdown_table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     return "\n".join(out)
 
 
+def machine_text(m: dict[str, Any]) -> str:
+    """``platform, N CPUs (model)`` of a `vrp.benchmark.machine` record."""
+    return f"{m['platform']}, {m['cpu_count']} CPUs ({m['cpu_model'] or 'unknown'})"
+
+
 def settings_lines(meta: dict[str, Any]) -> list[str]:
     """The facts every figure states: command, limits, seeds, workers, machine, reference."""
     m = meta["machine"]
@@ -260,8 +265,7 @@ def settings_lines(meta: dict[str, Any]) -> list[str]:
         f"- time limit: {', '.join(f'{t:g}' for t in meta['time_limits'])} CPU s per run "
         f"(wall cap {meta['wall_cap_factor']:g}× the limit)",
         f"- seeds: {meta['seeds']} (0..{meta['seeds'] - 1}); workers: {workers}",
-        f"- machine: {m['platform']}, {m['cpu_count']} CPUs ({m['cpu_model'] or 'unknown'}), "
-        f"Python {m['python']}",
+        f"- machine: {machine_text(m)}, Python {m['python']}",
         f"- engines: {engines or '–'}; code: {meta.get('code', 'unknown')}",
         f"- reference: {meta['reference']}",
         f"- instances: {meta['instances']}; runs: {meta['runs']}; finished {meta['finished_at']}",
