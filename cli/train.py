@@ -22,19 +22,13 @@ from typing import Annotated
 import typer
 
 from vrp.errors import InputError
-from vrp.variants import VARIANT_NAMES, parse_variant
+from vrp.variants import parse_variant_list
 
 
 def _variants(spec: str) -> tuple[str, ...]:
-    """Variant names; ``cvrptw``-style names (RouteFinder's, C for capacity) are accepted."""
-    names = [s.strip().lower() for s in spec.split(",") if s.strip()]
-    names = [re.sub(r"^(md)?c(vrp.+)$", r"\1\2", n) for n in names]
-    if names == ["all"]:
-        return VARIANT_NAMES
-    if not names:
-        raise InputError("give a variant name, a comma-separated list or 'all'", field="--variant")
+    """Variant names (`parse_variant_list`), an error naming ``--variant``."""
     try:
-        return tuple(dict.fromkeys(parse_variant(n).name for n in names))
+        return parse_variant_list(spec)
     except InputError as e:
         raise InputError(e.detail, field="--variant") from None
 

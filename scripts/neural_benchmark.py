@@ -35,19 +35,20 @@ import torch
 
 from vrp.benchmark import machine
 from vrp.benchmark_report import machine_text
+from vrp.errors import InputError
 from vrp.evaluate import evaluate
 from vrp.generate import generate_many
 from vrp.io import atomic_write, read_instance
 from vrp.solvers.base import run_solver
 from vrp.solvers.neural import NeuralSolver
 from vrp.solvers.registry import get_solver
-from vrp.variants import VARIANT_NAMES
+from vrp.variants import parse_variant_list
 
 TEST_SEED = 1
 
 
 def _variants(spec: str) -> list[str]:
-    return list(VARIANT_NAMES) if spec == "all" else [v.strip() for v in spec.split(",")]
+    return list(parse_variant_list(spec))
 
 
 def _clock() -> tuple[float, float]:
@@ -190,8 +191,12 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     buf = io.StringIO()
-    with contextlib.redirect_stdout(_Tee(sys.stdout, buf)):
-        (timing if args.part == "timing" else gaps)(args)
+    try:
+        _variants(args.variants)  # a bad name stops here, before any run
+        with contextlib.redirect_stdout(_Tee(sys.stdout, buf)):
+            (timing if args.part == "timing" else gaps)(args)
+    except InputError as e:
+        parser.error(str(e))
     if args.reference_only:
         return  # no table: keep OUT/gaps.md of the last full run
     # OUT/<part>.md: the same Markdown with what made it; scripts/benchmarks_doc.py quotes it.

@@ -24,9 +24,11 @@ import sys
 import time
 import warnings
 
+from vrp.errors import InputError
 from vrp.generate import generate_many
 from vrp.solvers import base
 from vrp.solvers.base import solve
+from vrp.variants import parse_variant
 
 PAIRS = "vrpb:vrpmb,vrpbtw:vrpmbtw"
 
@@ -79,11 +81,18 @@ def main() -> None:
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
 
-    pairs = _all_pairs(args.pairs) if args.pairs in ("single", "all") else args.pairs
+    spec = _all_pairs(args.pairs) if args.pairs in ("single", "all") else args.pairs
+    pairs = []
+    for pair in spec.split(","):
+        if pair.count(":") != 1:
+            ap.error(f"--pairs: expected classic:mixed, got {pair!r}")
+        try:
+            pairs.append(tuple(parse_variant(v).name for v in pair.split(":")))
+        except InputError as e:
+            ap.error(f"--pairs: {e.detail}")
     rows, verdicts, savings = [], [], []
     overall: dict[str, list[float]] = {"classic": [], "mixed": []}
-    for pair in pairs.split(","):
-        classic, mixed = pair.split(":")
+    for classic, mixed in pairs:
         res = {v: run(v, args.n, args.count, args.limit, args.seed) for v in (classic, mixed)}
         for v in (classic, mixed):
             r = res[v]

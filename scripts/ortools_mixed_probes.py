@@ -25,8 +25,10 @@ import math
 from typing import Any
 
 import vrp.solvers.ortools as ortools
+from vrp.errors import InputError
 from vrp.evaluate import evaluate
 from vrp.generate import generate
+from vrp.variants import parse_variant
 
 _model, _fleet, _mixed_load = ortools._model, ortools._fleet, ortools._mixed_load
 
@@ -162,10 +164,19 @@ def main() -> None:
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--k", default="2,4,8", help="classes: the numbers of classes to try")
     args = ap.parse_args()
-    instances = [generate(args.variant, 100, seed=int(s)) for s in args.seeds.split(",")]
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")]
+        ks = [int(k) for k in args.k.split(",")]
+    except ValueError:
+        ap.error("--seeds and --k take comma-separated integers")
+    try:
+        variant = parse_variant(args.variant).name
+    except InputError as e:
+        ap.error(f"--variant: {e.detail}")
+    instances = [generate(variant, 100, seed=s) for s in seeds]
     base = [_cost(inst, args.limit) for inst in instances]
     print(f"{args.variant} adapter: {' '.join(f'{c:.3f}' for c in base)}")
-    settings = ["filter"] if args.probe == "filter" else [int(k) for k in args.k.split(",")]
+    settings: list[str | int] = ["filter"] if args.probe == "filter" else list(ks)
     for setting in settings:
         made: list = []
         if setting == "filter":

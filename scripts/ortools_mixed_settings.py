@@ -23,9 +23,10 @@ import statistics
 from typing import Any
 
 import vrp.solvers.ortools as ortools
+from vrp.errors import InputError
 from vrp.evaluate import evaluate
 from vrp.generate import generate_many
-from vrp.variants import Variant
+from vrp.variants import Variant, parse_variant_list
 
 _adapter_parameters = ortools._parameters
 
@@ -50,8 +51,6 @@ def _with(setting: str):
                 rr.ruin_strategies.add().random_walk.num_removed_visits = 10
             elif part == "savings":
                 params.first_solution_strategy = first.SAVINGS
-            elif part != "default":
-                raise SystemExit(f"unknown setting: {part}")
         return params, use_ils
 
     return parameters
@@ -64,7 +63,15 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=12)
     ap.add_argument("--variants", default="ovrpmb,vrpmb")
     args = ap.parse_args()
-    for variant in args.variants.split(","):
+    known = {"default", "big", "seq", "par", "walk", "savings"}
+    for setting in args.settings:
+        if not set(setting.split("+")) <= known:
+            ap.error(f"unknown setting {setting!r}; known: {', '.join(sorted(known))}")
+    try:
+        variants = parse_variant_list(args.variants)
+    except InputError as e:
+        ap.error(f"--variants: {e.detail}")
+    for variant in variants:
         instances = generate_many(variant, 100, args.count, seed=101)
         costs: dict[str, list[float]] = {}
         for setting in args.settings:

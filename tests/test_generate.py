@@ -15,7 +15,7 @@ from vrp.generate import capacity_for, generate, generate_many
 from vrp.instance import Instance
 from vrp.io import read_instance, write_instance
 from vrp.solution import Route, Solution
-from vrp.variants import VARIANT_NAMES, Variant, parse_variant
+from vrp.variants import VARIANT_NAMES, Variant, parse_variant, parse_variant_list
 
 ARRAYS = ("locations", "delivery", "pickup", "service_time", "tw_early", "tw_late")
 
@@ -277,3 +277,12 @@ def test_vrp_generate_refuses_an_out_path_that_is_a_file(tmp_path: Path):
     )
     assert result.exit_code == 1
     assert result.stderr.strip() == f"error: --out: {file} exists and is not a folder"
+
+
+def test_a_variant_list_is_all_or_checked_names_with_routefinders_c_accepted():
+    assert parse_variant_list("all") == VARIANT_NAMES
+    assert parse_variant_list(" cvrptw, VRPB,vrptw ") == ("vrptw", "vrpb")
+    assert parse_variant_list("mdcvrpl") == ("mdvrpl",)
+    for bad, message in (("", "give a variant name"), ("vrpb,foo", "unknown variant 'foo'")):
+        with pytest.raises(InputError, match=message):
+            parse_variant_list(bad)

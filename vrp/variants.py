@@ -101,3 +101,20 @@ def all_variants() -> list[Variant]:
 
 
 VARIANT_NAMES: tuple[str, ...] = tuple(v.name for v in all_variants())
+
+
+def parse_variant_list(spec: str) -> tuple[str, ...]:
+    """Variant names from ``"all"`` or a comma-separated list, each checked, without repeats.
+
+    RouteFinder's names with a C for capacity (``cvrptw``, ``mdcvrpl``) are accepted too.
+
+    Raises:
+        InputError: an empty list or an unknown name (field ``variant``).
+    """
+    names = [s.strip().lower() for s in spec.split(",") if s.strip()]
+    names = [re.sub(r"^(md)?c(vrp.+)$", r"\1\2", n) for n in names]
+    if names == ["all"]:
+        return VARIANT_NAMES
+    if not names:
+        raise InputError("give a variant name, a comma-separated list or 'all'", field="variant")
+    return tuple(dict.fromkeys(parse_variant(n).name for n in names))
