@@ -31,10 +31,11 @@ and the same holds for a file with ``DISTANCE`` but no service time.
 Fleet: ``VEHICLES`` (LKH-3 files) and Solomon's ``VEHICLE NUMBER`` become
 ``vehicles.count``. The ``k`` of an Augerat name (``A-n32-k5``, sets A, B and P) is a limit
 too: CVRPLIB's proven optima use k vehicles, and with a free fleet the engines found cheaper
-routes with k + 1 of them on five files at 2 s (B-n51-k7: 1016 with 8 routes against 1032
-with 7), which read as gaps below zero. (P-n55-k8 keeps one: its 588 is the optimum with exactly 8
-routes, and 7 routes give 576; ``../shared/benchmarks/augerat/bks.csv`` notes it.) The ``k``
-of an X name is a lower bound, and any other file without a count has an unlimited fleet.
+routes with k + 1 of them on five files at 2 s (`./scripts/run_benchmarks augerat` before
+this rule; B-n51-k7: 1016 with 8 routes against 1032 with 7), which read as gaps below
+zero. (P-n55-k8 keeps one: its 588 is the optimum with exactly 8 routes, and 7 routes give
+576; ``../shared/benchmarks/augerat/bks.csv`` notes it.) The ``k`` of an X name is a lower
+bound, and any other file without a count has an unlimited fleet.
 Backhauls: ``VRPB`` files are ``classic``, ``VRPMPD`` files ``mixed``.
 
 Node numbering: VRPLIB node ``k`` (1-based, depot first) is our node ``k - 1``; Solomon
