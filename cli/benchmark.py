@@ -112,7 +112,10 @@ def _solvers(spec: str) -> list[str]:
     if not names:
         raise InputError("give at least one solver", field="--solvers")
     for name in names:
-        get_solver(name)  # an unknown name is an InputError listing the known ones
+        try:
+            get_solver(name)  # an unknown name is an InputError listing the known ones
+        except InputError as e:
+            raise InputError(e.detail, field="--solvers") from None
     return names
 
 

@@ -225,7 +225,7 @@ def test_scanning_a_folder_reads_instances_and_skips_solutions_tables_and_notes(
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--solvers", "nope"], "unknown solver"),
+        (["--solvers", "nope"], "--solvers: unknown solver"),
         (["--time-limit", "0"], "--time-limit"),
         (["--generate", "cvrp:10"], "--generate"),
         (["--reference", "missing.csv"], "--reference"),
