@@ -53,6 +53,9 @@ took seconds or found nothing there), path-cheapest-arc otherwise. Mixed backhau
 n = 1000 needs seconds for a first solution (path-cheapest-arc; savings and insertion
 heuristics found none in 20 s).
 
+**Seed.** OR-Tools has none for routing; a seed other than 0 relabels the customers
+(`_relabelled`), which sends the iterated local search down another path.
+
 **Budget.** The iterated local search obeys only its own wall-clock time limit, so with it
 ``time_limit`` is wall-clock seconds and Ctrl-C takes effect when that limit is reached.
 Guided local search (``metaheuristic="gls"``) follows the project's `Budget` - CPU seconds of
@@ -63,7 +66,7 @@ with the best routes found so far.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -126,6 +129,7 @@ class ORToolsSolver:
         from ortools.constraint_solver import pywrapcp
 
         budget = Budget(time_limit)
+        instance, order = _relabelled(instance, seed)
         data = _scale(instance)
         depots = _fleet(instance)
         manager = pywrapcp.RoutingIndexManager(instance.num_nodes, len(depots), depots, depots)
@@ -133,7 +137,6 @@ class ORToolsSolver:
         _model(instance, data, manager, routing, depots)
         drop_penalty = _droppable(instance, data, manager, routing)
         params, use_ils = _parameters(instance.variant, self.metaheuristic, self.first_solution)
-        routing.solver().ReSeed(int(seed) % (2**31 - 1))
         if progress is not None:
             reporter = _Reporter(routing, budget, progress, data.scale, drop_penalty)
             routing.AddAtSolutionCallback(reporter)
@@ -154,13 +157,48 @@ class ORToolsSolver:
             index = assignment.Value(routing.NextVar(routing.Start(v)))
             customers = []
             while not routing.IsEnd(index):
-                customers.append(manager.IndexToNode(index))
+                customers.append(int(order[manager.IndexToNode(index)]))
                 index = assignment.Value(routing.NextVar(index))
             if customers:
                 routes.append(Route(depot, customers))
         if sum(len(r.customers) for r in routes) < instance.num_customers:
             return None  # a fixed fleet that the search could not fit everyone into
         return Solution(routes)
+
+
+def _relabelled(inst: Instance, seed: int) -> tuple[Instance, np.ndarray]:
+    """``inst`` with its customers in a random order drawn from ``seed`` (0: as they are), and
+    the original node of each new one.
+
+    OR-Tools' routing search has no random seed: with the same limit it walks the same path
+    (``Solver.ReSeed`` changes nothing, checked on 9.15). Its path depends on the node order,
+    though, so a seed relabels the customers and different seeds give different runs.
+    """
+    order = np.arange(inst.num_nodes)
+    if seed == 0:
+        return inst, order
+    rng = np.random.default_rng(seed)
+    order[inst.num_depots :] = inst.num_depots + rng.permutation(inst.num_customers)
+
+    def pick(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else a[order]
+
+    def pick2(m: np.ndarray | None) -> np.ndarray | None:
+        return None if m is None else m[np.ix_(order, order)]
+
+    relabelled = replace(
+        inst,
+        locations=pick(inst.locations),
+        delivery=inst.delivery[order],
+        pickup=inst.pickup[order],
+        service_time=inst.service_time[order],
+        tw_early=inst.tw_early[order],
+        tw_late=inst.tw_late[order],
+        distance_matrix=pick2(inst.distance_matrix),
+        duration_matrix=pick2(inst.duration_matrix),
+        ids=tuple(inst.ids[i] for i in order),
+    )
+    return relabelled, order
 
 
 def _droppable(inst: Instance, data: _Scaled, manager: Any, routing: Any) -> int | None:
