@@ -1,9 +1,12 @@
 #!/usr/bin/env python
-"""Two ways tried to make OR-Tools' local search see the mixed-backhaul load rule.
+"""Three ways tried to make OR-Tools' local search see the mixed-backhaul load rule.
 
     .venv/bin/python scripts/ortools_mixed_probes.py filter --variant vrpmb --limit 3 --seeds 1,2,3
     .venv/bin/python scripts/ortools_mixed_probes.py classes --variant ovrpmb --limit 4 \\
         --seeds 1,2,3 --k 2,4,8
+    .venv/bin/python scripts/ortools_mixed_probes.py bounds --variant ovrpmb --limit 4 \\
+        --seeds 1,2,3,4,5,6
+    .venv/bin/python scripts/ortools_mixed_probes.py log --variant ovrpmb --limit 3 --seeds 1
 
 The adapter (`vrp.solvers.ortools`) enforces "deliveries still on board + pickups so far <=
 Q" with per-node sums that only the CP check sees; its local-search filters pass moves that
@@ -16,12 +19,25 @@ break it. Each probe patches the adapter, solves generated instances (n = 100, e
 - ``classes``: K classes of vehicles whose free-start load dimension may start only in
   [cQ/K, (c+1)Q/K] (and whose deliveries at most (c+1)Q/K), so the filters see a relaxation
   at most Q/K loose; the CP sums keep the rule exact.
+- ``bounds``: per-node bounds that the filters do check, implied by the rule: on arrival at
+  a customer with pickup p and delivery d the deliveries still on board are at most
+  Q - p + d, and the pickups so far at most Q - d. Exact for the first pickup of a route,
+  loose after it.
+
+``log`` changes nothing: it runs the adapter with OR-Tools' search log on and counts, per
+instance, the searches of the iterated local search (one per ruin-and-recreate, plus the
+first), those that ended without a solution, and the neighbours generated, passed by the
+filters and accepted by the CP check.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
+import re
+import sys
+import tempfile
 from typing import Any
 
 import vrp.solvers.ortools as ortools
@@ -146,6 +162,75 @@ def _patch_classes(k: int) -> None:
     ortools._fleet, ortools._mixed_load = fleet, mixed_load
 
 
+def _patch_bounds() -> None:
+    managers: list = []
+
+    def model(inst: Any, data: Any, manager: Any, routing: Any, depots: list[int]) -> None:
+        managers.append(manager)
+        _model(inst, data, manager, routing, depots)
+
+    def mixed_load(data: Any, routing: Any, vehicles: range, load_dimension: Any) -> None:
+        _mixed_load(data, routing, vehicles, load_dimension)
+        remaining = routing.GetDimensionOrDie("remaining")
+        picked = routing.GetDimensionOrDie("picked")
+        q = data.capacity
+        for index in range(routing.Size()):
+            if routing.IsStart(index):
+                continue
+            node = managers[-1].IndexToNode(index)
+            d, p = data.delivery[node], data.pickup[node]
+            if p > 0:
+                remaining.CumulVar(index).SetMax(min(q, q - p + d))
+            if d > 0:
+                picked.CumulVar(index).SetMax(q - d)
+
+    ortools._model, ortools._mixed_load = model, mixed_load
+
+
+def _search_log(inst: Any, limit: float) -> str:
+    """OR-Tools' search log of one adapter run (it writes to file descriptor 2)."""
+    adapter = ortools._parameters
+
+    def parameters(*args: Any) -> Any:
+        params, use_ils = adapter(*args)
+        params.log_search = True
+        return params, use_ils
+
+    ortools._parameters = parameters
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        try:
+            ortools.ORToolsSolver().solve(inst, limit, 0)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            ortools._parameters = adapter
+        tmp.seek(0)
+        return tmp.read().decode(errors="replace")
+
+
+def _log_counts(text: str) -> str:
+    searches = failed = 0
+    found = False
+    for line in text.splitlines():
+        if "] Start search" in line:
+            searches, found = searches + 1, False
+        elif "] Solution #" in line:
+            found = True
+        elif "] End search" in line and not found:
+            failed += 1
+    last = re.findall(
+        r"neighbors = (\d+), filtered neighbors = (\d+), accepted neigh?bors = (\d+)", text
+    )
+    n, f, a = last[-1] if last else ("?", "?", "?")
+    return (
+        f"{searches} searches, {failed} without a solution; neighbours {n}, "
+        f"passed the filters {f}, accepted {a}"
+    )
+
+
 def _restore() -> None:
     ortools._model, ortools._fleet, ortools._mixed_load = _model, _fleet, _mixed_load
 
@@ -158,7 +243,7 @@ def _cost(inst: Any, limit: float) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("probe", choices=("filter", "classes"))
+    ap.add_argument("probe", choices=("filter", "classes", "bounds", "log"))
     ap.add_argument("--variant", default="vrpmb")
     ap.add_argument("--limit", type=float, default=3.0)
     ap.add_argument("--seeds", default="1,2,3")
@@ -174,19 +259,25 @@ def main() -> None:
     except InputError as e:
         ap.error(f"--variant: {e.detail}")
     instances = [generate(variant, 100, seed=s) for s in seeds]
+    if args.probe == "log":
+        for inst in instances:
+            print(f"{inst.name}: {_log_counts(_search_log(inst, args.limit))}")
+        return
     base = [_cost(inst, args.limit) for inst in instances]
     print(f"{args.variant} adapter: {' '.join(f'{c:.3f}' for c in base)}")
-    settings: list[str | int] = ["filter"] if args.probe == "filter" else list(ks)
+    settings: list[str | int] = [args.probe] if args.probe != "classes" else list(ks)
     for setting in settings:
         made: list = []
         if setting == "filter":
             _patch_filter(made)
+        elif setting == "bounds":
+            _patch_bounds()
         else:
             _patch_classes(int(setting))
         costs = [_cost(inst, args.limit) for inst in instances]
         _restore()
         ratio = sum(c / b for c, b in zip(costs, base, strict=True)) / len(base)
-        label = "filter" if setting == "filter" else f"K = {setting}"
+        label = setting if isinstance(setting, str) else f"K = {setting}"
         calls = (
             f"; filter calls per run {sum(f.calls for f in made) / len(made):.0f}" if made else ""
         )

@@ -13,7 +13,11 @@ those of the first setting, with its standard error. Settings, joined with ``+``
 - ``big``: SISR removes 20 visits on average instead of 10;
 - ``seq`` / ``par``: sequential / parallel cheapest insertion to recreate (default: local);
 - ``walk``: random-walk ruin of 10 visits instead of SISR;
-- ``savings``: savings first solution.
+- ``savings``: savings first solution;
+- ``walkmix``: SISR or a random-walk ruin of 10 visits, one drawn per iteration;
+- ``greedy``: greedy acceptance of the reference solution instead of simulated annealing;
+- ``noimprove``: no local search after each ruin-and-recreate;
+- ``ops``: cross-exchange, relocate-neighbors and extended swap-active operators on.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ _adapter_parameters = ortools._parameters
 
 def _with(setting: str):
     from ortools.constraint_solver import routing_enums_pb2
+    from ortools.constraint_solver.routing_ils_pb2 import RuinCompositionStrategy
+    from ortools.util.optional_boolean_pb2 import BOOL_TRUE
 
     first = routing_enums_pb2.FirstSolutionStrategy
 
@@ -51,6 +57,18 @@ def _with(setting: str):
                 rr.ruin_strategies.add().random_walk.num_removed_visits = 10
             elif part == "savings":
                 params.first_solution_strategy = first.SAVINGS
+            elif part == "walkmix":
+                rr.ruin_strategies.add().random_walk.num_removed_visits = 10
+                rr.ruin_composition_strategy = RuinCompositionStrategy.RUN_ONE_RANDOMLY
+            elif part == "greedy":
+                ils = params.iterated_local_search_parameters
+                ils.reference_solution_acceptance_strategy.greedy_descent.SetInParent()
+            elif part == "noimprove":
+                params.iterated_local_search_parameters.improve_perturbed_solution = False
+            elif part == "ops":
+                ops = params.local_search_operators
+                ops.use_cross_exchange = ops.use_relocate_neighbors = BOOL_TRUE
+                ops.use_extended_swap_active = BOOL_TRUE
         return params, use_ils
 
     return parameters
@@ -63,7 +81,8 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=12)
     ap.add_argument("--variants", default="ovrpmb,vrpmb")
     args = ap.parse_args()
-    known = {"default", "big", "seq", "par", "walk", "savings"}
+    known = {"default", "big", "seq", "par", "walk", "savings", "walkmix", "greedy", "noimprove"}
+    known |= {"ops"}
     for setting in args.settings:
         if not set(setting.split("+")) <= known:
             ap.error(f"unknown setting {setting!r}; known: {', '.join(sorted(known))}")
