@@ -10,12 +10,21 @@ wall and CPU seconds of the whole batch (model loaded beforehand)::
 
 ``gaps``: for each variant and size, ``--count`` instances of ``vrp generate --seed 1`` (the
 seed is apart from training and validation), PyVRP with ``--reference-time`` CPU seconds per
-instance (records appended to ``OUT/pyvrp.jsonl``, so an interrupted run continues) and the
-neural solver (8 symmetries, every start; its batch time divided by the count); every cost
-from `evaluate()`::
+instance and the neural solver (8 symmetries, every start; its batch time divided by the
+count); every cost from `evaluate()`::
 
     .venv/bin/python scripts/neural_benchmark.py gaps --variants all --sizes 50,100 \\
         --count 100 --reference-time 10 --out results/neural
+
+The PyVRP references are the costly part (100 per variant and size at 10 s: 26.7 CPU-hours),
+so they are kept in a file that is committed, ``--references`` (`REFERENCES`), one JSON line
+per instance with a hash of the instance, so that they accumulate from session to session
+and a changed generator cannot pass old costs off as references. ``--reference-only`` only
+adds references, in index order over all variants and sizes (instance 0 of every variant
+and size, then instance 1, ...), so that a run stopped at any point leaves every variant
+about as far along; ``--shard K/M`` takes every M-th of that order from the K-th, so that M
+processes can add references side by side. ``gaps`` then uses the first ``--count``
+instances of each variant and size that have a reference.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import glob
+import hashlib
 import io
 import json
 import shlex
@@ -33,18 +43,20 @@ from typing import Any
 
 import torch
 
-from vrp.benchmark import machine
+from vrp.benchmark import code_version, machine
 from vrp.benchmark_report import machine_text
 from vrp.errors import InputError
 from vrp.evaluate import evaluate
 from vrp.generate import generate_many
-from vrp.io import atomic_write, read_instance
+from vrp.io import atomic_write, instance_to_dict, read_instance
 from vrp.solvers.base import run_solver
 from vrp.solvers.neural import NeuralSolver
 from vrp.solvers.registry import get_solver
 from vrp.variants import parse_variant_list
 
 TEST_SEED = 1
+REFERENCES = Path("docs/data/neural-references.jsonl")
+"""The committed store of PyVRP references for the gap table."""
 
 
 def _variants(spec: str) -> list[str]:
@@ -78,12 +90,100 @@ def timing(args: argparse.Namespace) -> None:
             )
 
 
-def _instance_groups(args: argparse.Namespace):
-    """(variant, n, instances): generated ones, or the files given, grouped."""
+def instance_digest(inst) -> str:
+    """A short hash of the instance's FORMAT.md JSON: a reference belongs to these data."""
+    text = json.dumps(instance_to_dict(inst), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_references(path: Path, time_limit: float) -> dict[str, dict[str, Any]]:
+    """The references in ``path`` made with ``time_limit``, by instance name (the last wins)."""
+    done: dict[str, dict[str, Any]] = {}
+    if not path.exists():
+        return done
+    for line in path.read_text().splitlines():
+        try:
+            r = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut by an interruption
+        if r.get("time_limit") == time_limit:
+            done[r["instance"]] = r
+    return done
+
+
+def reference_for(
+    inst, done: dict[str, dict[str, Any]], pyvrp: Any, args: argparse.Namespace
+) -> dict[str, Any]:
+    """The stored reference of ``inst``, or a new PyVRP run appended to the store."""
+    digest = instance_digest(inst)
+    old = done.get(inst.name)
+    if old is not None and old.get("digest") == digest:
+        return old
+    if old is not None:
+        print(f"{inst.name}: stored reference is for other data; solving again", file=sys.stderr)
+    res = run_solver(pyvrp, inst, args.reference_time, seed=0)
+    rec = {
+        "instance": inst.name,
+        "variant": inst.variant.name,
+        "n": inst.num_customers,
+        "digest": digest,
+        "time_limit": args.reference_time,
+        "cost": res.cost if res.feasible else None,
+        "wall_s": round(res.runtime_s, 3),
+        "cpu_s": round(res.cpu_s, 3),
+        "engine": f"pyvrp {_version('pyvrp')}",
+        "code": code_version(),
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    Path(args.references).parent.mkdir(parents=True, exist_ok=True)
+    with Path(args.references).open("a") as fh:
+        fh.write(json.dumps(rec) + "\n")
+    done[inst.name] = rec
+    return rec
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
+
+
+def references_only(args: argparse.Namespace) -> None:
+    """Add references in index order over all variants and sizes (see the module doc)."""
+    done = read_references(Path(args.references), args.reference_time)
+    pyvrp = get_solver("pyvrp")
+    shard, shards = args.shard
+    order = [
+        (i, n, v) for i in range(args.count) for n in args.sizes for v in _variants(args.variants)
+    ]
+    added = 0
+    for k, (i, n, v) in enumerate(order):
+        if k % shards != shard:
+            continue
+        inst = generate_many(v, n, i + 1, seed=TEST_SEED)[i]
+        before = done.get(inst.name)
+        rec = reference_for(inst, done, pyvrp, args)
+        if rec is not before:
+            added += 1
+            print(
+                f"[{k + 1}/{len(order)}] {inst.name}: {rec['cost']} "
+                f"({rec['cpu_s']:.1f} CPU s, {rec['wall_s']:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+    print(f"added {added} references to {args.references}", file=sys.stderr)
+
+
+def _instance_groups(args: argparse.Namespace, done: dict[str, dict[str, Any]]):
+    """(variant, n, instances): generated ones that have a reference, or the files given."""
     if not args.files:
         for n in args.sizes:
             for v in _variants(args.variants):
-                yield v, n, generate_many(v, n, args.count, seed=TEST_SEED)
+                insts = generate_many(v, n, args.count, seed=TEST_SEED)
+                if args.with_references:
+                    insts = [i for i in insts if i.name in done]
+                if insts:
+                    yield v, n, insts
         return
     groups: dict[tuple[str, int], list] = {}
     for path in sorted(glob.glob(args.files)):
@@ -94,51 +194,27 @@ def _instance_groups(args: argparse.Namespace):
 
 
 def gaps(args: argparse.Namespace) -> None:
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    ref_file = out / "pyvrp.jsonl"
-    done = {}
-    if ref_file.exists():
-        for line in ref_file.read_text().splitlines():
-            try:
-                r = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by an interruption
-            if r["time_limit"] == args.reference_time:
-                done[r["instance"]] = r
+    if args.reference_only:
+        references_only(args)
+        return
+    done = read_references(Path(args.references), args.reference_time)
     pyvrp = get_solver("pyvrp")
     neural = NeuralSolver(args.checkpoint)
     rows = []
-    for v, n, insts in _instance_groups(args):
-        for inst in insts:
-            if inst.name in done:
-                continue
-            res = run_solver(pyvrp, inst, args.reference_time, seed=0)
-            rec = {
-                "instance": inst.name,
-                "time_limit": args.reference_time,
-                "cost": res.cost if res.feasible else None,
-                "wall_s": res.runtime_s,
-                "cpu_s": res.cpu_s,
-            }
-            with ref_file.open("a") as fh:
-                fh.write(json.dumps(rec) + "\n")
-            done[inst.name] = rec
-        if args.reference_only:
-            continue
+    for v, n, insts in _instance_groups(args, done):
+        refs = [reference_for(inst, done, pyvrp, args) for inst in insts]
         neural.solve_many(insts[:1])  # load the model and warm up
         w0, c0 = _clock()
         sols = neural.solve_many(insts)
         w1, c1 = _clock()
         gap_list, infeasible = [], 0
-        for inst, sol in zip(insts, sols, strict=True):
+        for inst, sol, ref in zip(insts, sols, refs, strict=True):
             ev = evaluate(inst, sol)
-            ref = done[inst.name]["cost"]
             if not ev.feasible:
                 infeasible += 1
-            elif ref:
-                gap_list.append(ev.cost / ref - 1)
-        ref_s = sum(done[i.name]["cpu_s"] for i in insts) / len(insts)
+            elif ref["cost"]:
+                gap_list.append(ev.cost / ref["cost"] - 1)
+        short = sum(r["cpu_s"] < 0.9 * args.reference_time for r in refs)
         rows.append(
             (
                 v,
@@ -148,30 +224,41 @@ def gaps(args: argparse.Namespace) -> None:
                 infeasible,
                 (w1 - w0) / len(insts),
                 (c1 - c0) / len(insts),
-                ref_s,
+                sum(r["cpu_s"] for r in refs) / len(refs),
+                short,
             )
         )
         print(f"{v} n={n}: gap {rows[-1][3]:.2f}%", file=sys.stderr, flush=True)
-    if args.reference_only:
-        return
     counts = sorted({r[2] for r in rows})
     print(
         f"Instances per variant and size: {', '.join(map(str, counts))} (`vrp generate "
         f"--seed {TEST_SEED}`, apart from training and validation). Reference: PyVRP with "
-        f"{args.reference_time:g} CPU s per instance (wall cap 1.5x). Neural: 8 symmetries x "
-        "greedy from every start, batched; every cost from `evaluate()`.\n"
+        f"{args.reference_time:g} CPU s per instance (wall cap 1.5x; the last column counts "
+        f"references that got under 90% of it), stored in `{args.references}`. Neural: 8 "
+        "symmetries x greedy from every start, batched; every cost from `evaluate()`.\n"
     )
     print(
         "| variant | n | instances | neural gap to pyvrp | infeasible | neural wall s / inst "
-        "| neural CPU s / inst | pyvrp CPU s / inst |"
+        "| neural CPU s / inst | pyvrp CPU s / inst | pyvrp short |"
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for v, n, k, g, bad, w, c, r in rows:
-        print(f"| {v} | {n} | {k} | {g:.2f}% | {bad} | {w:.3f} | {c:.3f} | {r:.1f} |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for v, n, k, g, bad, w, c, r, sh in rows:
+        print(f"| {v} | {n} | {k} | {g:.2f}% | {bad} | {w:.3f} | {c:.3f} | {r:.1f} | {sh} |")
     for n in sorted({r[1] for r in rows}):
         sel = [r for r in rows if r[1] == n]
         mean = sum(r[3] for r in sel) / len(sel)
-        print(f"\nn = {n}: mean gap over {len(sel)} variants {mean:.2f}%")
+        total = sum(r[2] for r in sel)
+        print(f"\nn = {n}: mean gap over {len(sel)} variants ({total} instances) {mean:.2f}%")
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        k, m = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K/M, e.g. 0/2, got {text!r}") from None
+    if not (m >= 1 and 0 <= k < m):
+        raise argparse.ArgumentTypeError(f"expected 0 <= K < M, got {text!r}")
+    return k, m
 
 
 def main() -> None:
@@ -187,6 +274,17 @@ def main() -> None:
     parser.add_argument("--files", default=None, help="gaps: instance files (a glob) instead")
     parser.add_argument(
         "--reference-only", action="store_true", help="gaps: only run (and record) pyvrp"
+    )
+    parser.add_argument(
+        "--references", default=str(REFERENCES), help="gaps: the reference store (JSON lines)"
+    )
+    parser.add_argument(
+        "--shard", type=_shard, default=(0, 1), help="--reference-only: K/M, every M-th from K"
+    )
+    parser.add_argument(
+        "--with-references",
+        action="store_true",
+        help="gaps: only the instances that already have a reference (no new PyVRP runs)",
     )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
