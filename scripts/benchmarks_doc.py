@@ -96,8 +96,10 @@ Made by `scripts/neural_benchmark.py` (`gaps`: the gap of `vrp solve --solver ne
 PyVRP at the stated CPU budget; `timing`: decoding one batch), whose Markdown is quoted
 here as written. The issue's target is 100 instances per variant at n = 50 and 100 with
 PyVRP at 10 s: 48 x 2 x 100 = 9,600 references of 10 CPU s, 26.7 CPU-hours (13 hours on
-both cores of this machine). `gaps` records every reference in `results/neural/pyvrp.jsonl`
-and skips those already made, so a larger `--count` continues where a smaller one stopped.
+both cores of this machine). The references are committed, in
+`docs/data/neural-references.jsonl` (one line per instance, with a hash of its data), and
+`gaps --reference-only` adds to them in index order over every variant and size, so they
+accumulate from session to session; the table uses the instances that have one.
 Model cards: `checkpoints/*.md`.
 """
 
@@ -115,11 +117,35 @@ def neural_section(folder: Path) -> list[str]:
     return parts
 
 
+def replace_neural_section(doc: Path, folder: Path) -> None:
+    """``doc`` with its neural section (its last) made anew from ``folder``."""
+    parts = neural_section(folder)
+    if not parts:
+        raise SystemExit(f"error: {folder}: no gaps.md or timing.md to quote")
+    text = doc.read_text()
+    heading = NEURAL_INTRO.splitlines()[0]
+    kept = text[: text.index(heading)] if heading in text else text.rstrip() + "\n\n"
+    from vrp.io import atomic_write
+
+    with atomic_write(doc) as fh:
+        fh.write(kept + "\n".join(parts))
+    print(f"wrote the neural section of {doc}", file=sys.stderr)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folders", nargs="*", type=Path)
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    ap.add_argument(
+        "--neural-only",
+        action="store_true",
+        help="rewrite only the neural section of --out, from results/neural (the other "
+        "sets' results/ folders are machine-local and need not be here)",
+    )
     args = ap.parse_args()
+    if args.neural_only:
+        replace_neural_section(args.out, ROOT / "results" / "neural")
+        return
     folders = args.folders
     if not folders:
         found = {p.parent.name: p.parent for p in sorted((ROOT / "results").glob("*/summary.json"))}

@@ -338,3 +338,48 @@ def test_vrp_solve_uses_the_checkpoint_it_is_given(tmp_path, trained):
     assert wrong.exit_code == 1 and "--checkpoint" in wrong.output
     missing = CliRunner().invoke(app, ["solve", str(path), "-s", "neural", "--checkpoint", "no"])
     assert missing.exit_code == 1 and "no such checkpoint" in missing.output
+
+
+def _benchmark(*args: str) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, str(root / "scripts" / "neural_benchmark.py"), *args]
+    subprocess.run(cmd, check=True, cwd=root, capture_output=True, text=True, timeout=300)
+
+
+def test_references_accumulate_in_their_store_in_shards_and_stale_ones_are_solved_again(
+    tmp_path,
+):
+    store = tmp_path / "refs.jsonl"
+    common = ["gaps", "--reference-only", "--variants", "cvrp,vrpb", "--sizes", "8"]
+    common += ["--count", "2", "--reference-time", "0.05", "--references", str(store)]
+    _benchmark(*common, "--shard", "1/2")
+    records = [json.loads(line) for line in store.read_text().splitlines()]
+    # Index order over variants: cvrp-0, vrpb-0, cvrp-1, vrpb-1; shard 1/2 takes the odd ones.
+    assert [r["instance"] for r in records] == ["vrpb-n8-s1-000", "vrpb-n8-s1-001"]
+    for r in records:
+        inst = generate_many(r["variant"], 8, 2, seed=1)[int(r["instance"][-3:])]
+        assert r["cost"] == pytest.approx(evaluate(inst, _pyvrp(inst)).cost, rel=0.05)
+        assert r["time_limit"] == 0.05 and r["digest"] and r["engine"].startswith("pyvrp")
+
+    _benchmark(*common)  # the other shard's two are added, the stored two kept
+    names = [json.loads(line)["instance"] for line in store.read_text().splitlines()]
+    assert sorted(names) == sorted(f"{v}-n8-s1-00{i}" for v in ("cvrp", "vrpb") for i in (0, 1))
+
+    lines = store.read_text().splitlines()
+    stale = json.loads(lines[0])
+    stale["digest"] = "0" * 16  # as if the generator had drawn other data
+    store.write_text("\n".join([json.dumps(stale), *lines[1:]]) + "\n")
+    _benchmark(*common)
+    again = [json.loads(line) for line in store.read_text().splitlines()]
+    assert len(again) == 5 and again[-1]["instance"] == stale["instance"]
+    assert again[-1]["digest"] != stale["digest"]
+
+
+def _pyvrp(inst: Instance):
+    from vrp.solvers.base import run_solver
+    from vrp.solvers.registry import get_solver
+
+    return run_solver(get_solver("pyvrp"), inst, 0.05).solution
