@@ -17,7 +17,13 @@ those of the first setting, with its standard error. Settings, joined with ``+``
 - ``walkmix``: SISR or a random-walk ruin of 10 visits, one drawn per iteration;
 - ``greedy``: greedy acceptance of the reference solution instead of simulated annealing;
 - ``noimprove``: no local search after each ruin-and-recreate;
-- ``ops``: cross-exchange, relocate-neighbors and extended swap-active operators on.
+- ``ops``: cross-exchange, relocate-neighbors and extended swap-active operators on;
+- ``gls``: guided local search (the adapter's ``metaheuristic="gls"``) instead of the ILS;
+- ``near``: local-search operators look at the nearest 20% of the nodes only (at least 10;
+  default: all);
+- ``bandit``: the multi-armed-bandit choice among the local-search operators;
+- ``costins``: local cheapest *cost* insertion to recreate (the model's whole cost, not
+  arcs only).
 """
 
 from __future__ import annotations
@@ -69,6 +75,13 @@ def _with(setting: str):
                 ops = params.local_search_operators
                 ops.use_cross_exchange = ops.use_relocate_neighbors = BOOL_TRUE
                 ops.use_extended_swap_active = BOOL_TRUE
+            elif part == "near":
+                params.ls_operator_neighbors_ratio = 0.2
+                params.ls_operator_min_neighbors = 10
+            elif part == "bandit":
+                params.use_multi_armed_bandit_concatenate_operators = True
+            elif part == "costins":
+                rr.recreate_strategy.heuristic = first.LOCAL_CHEAPEST_COST_INSERTION
         return params, use_ils
 
     return parameters
@@ -82,7 +95,7 @@ def main() -> None:
     ap.add_argument("--variants", default="ovrpmb,vrpmb")
     args = ap.parse_args()
     known = {"default", "big", "seq", "par", "walk", "savings", "walkmix", "greedy", "noimprove"}
-    known |= {"ops"}
+    known |= {"ops", "gls", "near", "bandit", "costins"}
     for setting in args.settings:
         if not set(setting.split("+")) <= known:
             ap.error(f"unknown setting {setting!r}; known: {', '.join(sorted(known))}")
@@ -97,7 +110,8 @@ def main() -> None:
             ortools._parameters = _with(setting)
             costs[setting] = []
             for inst in instances:
-                ev = evaluate(inst, ortools.ORToolsSolver().solve(inst, args.limit, 0))
+                solver = ortools.ORToolsSolver("gls" if "gls" in setting.split("+") else "auto")
+                ev = evaluate(inst, solver.solve(inst, args.limit, 0))
                 costs[setting].append(ev.cost if ev.feasible else float("nan"))
             ratios = [c / b for c, b in zip(costs[setting], costs[args.settings[0]], strict=True)]
             se = statistics.stdev(ratios) / len(ratios) ** 0.5 if len(ratios) > 1 else 0.0
