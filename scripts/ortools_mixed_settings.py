@@ -23,7 +23,9 @@ those of the first setting, with its standard error. Settings, joined with ``+``
   default: all);
 - ``bandit``: the multi-armed-bandit choice among the local-search operators;
 - ``costins``: local cheapest *cost* insertion to recreate (the model's whole cost, not
-  arcs only).
+  arcs only);
+- ``usage`` / ``random``: the recreate inserts the removed visits by decreasing load
+  (highest dimension usage first) / in random order (default: OR-Tools' own order).
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ _adapter_parameters = ortools._parameters
 
 def _with(setting: str):
     from ortools.constraint_solver import routing_enums_pb2
+    from ortools.constraint_solver.routing_heuristic_parameters_pb2 import (
+        LocalCheapestInsertionParameters,
+    )
     from ortools.constraint_solver.routing_ils_pb2 import RuinCompositionStrategy
     from ortools.util.optional_boolean_pb2 import BOOL_TRUE
 
@@ -82,6 +87,12 @@ def _with(setting: str):
                 params.use_multi_armed_bandit_concatenate_operators = True
             elif part == "costins":
                 rr.recreate_strategy.heuristic = first.LOCAL_CHEAPEST_COST_INSERTION
+            elif part in ("usage", "random"):
+                lci = rr.recreate_strategy.parameters.local_cheapest_insertion
+                prop = "HIGHEST_DIMENSION_USAGE" if part == "usage" else "RANDOM"
+                lci.insertion_sorting_properties.append(
+                    getattr(LocalCheapestInsertionParameters, "SORTING_PROPERTY_" + prop)
+                )
         return params, use_ils
 
     return parameters
@@ -95,7 +106,7 @@ def main() -> None:
     ap.add_argument("--variants", default="ovrpmb,vrpmb")
     args = ap.parse_args()
     known = {"default", "big", "seq", "par", "walk", "savings", "walkmix", "greedy", "noimprove"}
-    known |= {"ops", "gls", "near", "bandit", "costins"}
+    known |= {"ops", "gls", "near", "bandit", "costins", "usage", "random"}
     for setting in args.settings:
         if not set(setting.split("+")) <= known:
             ap.error(f"unknown setting {setting!r}; known: {', '.join(sorted(known))}")
