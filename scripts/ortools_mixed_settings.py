@@ -14,6 +14,8 @@ those of the first setting, with its standard error. Settings, joined with ``+``
 - ``seq`` / ``par``: sequential / parallel cheapest insertion to recreate (default: local);
 - ``walk``: random-walk ruin of 10 visits instead of SISR;
 - ``savings``: savings first solution;
+- ``pca`` / ``pci`` / ``lci``: path cheapest arc / parallel cheapest insertion / local
+  cheapest insertion first solution;
 - ``walkmix``: SISR or a random-walk ruin of 10 visits, one drawn per iteration;
 - ``greedy``: greedy acceptance of the reference solution instead of simulated annealing;
 - ``noimprove``: no local search after each ruin-and-recreate;
@@ -68,6 +70,10 @@ def _with(setting: str):
                 rr.ruin_strategies.add().random_walk.num_removed_visits = 10
             elif part == "savings":
                 params.first_solution_strategy = first.SAVINGS
+            elif part in ("pca", "pci", "lci"):
+                names = {"pca": "PATH_CHEAPEST_ARC", "pci": "PARALLEL_CHEAPEST_INSERTION"}
+                names["lci"] = "LOCAL_CHEAPEST_INSERTION"
+                params.first_solution_strategy = getattr(first, names[part])
             elif part == "walkmix":
                 rr.ruin_strategies.add().random_walk.num_removed_visits = 10
                 rr.ruin_composition_strategy = RuinCompositionStrategy.RUN_ONE_RANDOMLY
@@ -107,6 +113,7 @@ def main() -> None:
     args = ap.parse_args()
     known = {"default", "big", "seq", "par", "walk", "savings", "walkmix", "greedy", "noimprove"}
     known |= {"ops", "gls", "near", "bandit", "costins", "usage", "random"}
+    known |= {"pca", "pci", "lci"}
     for setting in args.settings:
         if not set(setting.split("+")) <= known:
             ap.error(f"unknown setting {setting!r}; known: {', '.join(sorted(known))}")
