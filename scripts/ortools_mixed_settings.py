@@ -33,6 +33,7 @@ those of the first setting, with its standard error. Settings, joined with ``+``
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 from typing import Any
 
@@ -129,13 +130,22 @@ def main() -> None:
             costs[setting] = []
             for inst in instances:
                 solver = ortools.ORToolsSolver("gls" if "gls" in setting.split("+") else "auto")
-                ev = evaluate(inst, solver.solve(inst, args.limit, 0))
-                costs[setting].append(ev.cost if ev.feasible else float("nan"))
-            ratios = [c / b for c, b in zip(costs[setting], costs[args.settings[0]], strict=True)]
+                sol = solver.solve(inst, args.limit, 0)
+                ev = None if sol is None else evaluate(inst, sol)
+                costs[setting].append(ev.cost if ev is not None and ev.feasible else math.nan)
+            pairs = zip(costs[setting], costs[args.settings[0]], strict=True)
+            ratios = [c / b for c, b in pairs if not (math.isnan(c) or math.isnan(b))]
+            failed = len(instances) - len(ratios)
             se = statistics.stdev(ratios) / len(ratios) ** 0.5 if len(ratios) > 1 else 0.0
             print(
                 f"{variant} {setting}: mean cost ratio to {args.settings[0]} "
-                f"{statistics.mean(ratios):.4f} (standard error {se:.4f})",
+                f"{statistics.mean(ratios) if ratios else math.nan:.4f} (standard error "
+                f"{se:.4f})"
+                + (
+                    f"; {failed} of {len(instances)} left out (no feasible solution)"
+                    if failed
+                    else ""
+                ),
                 flush=True,
             )
     ortools._parameters = _adapter_parameters
