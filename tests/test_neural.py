@@ -383,3 +383,26 @@ def _pyvrp(inst: Instance):
     from vrp.solvers.registry import get_solver
 
     return run_solver(get_solver("pyvrp"), inst, 0.05).solution
+
+
+def test_device_train_stops_at_its_limit_and_hands_back_a_loadable_checkpoint(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHON": sys.executable, "NO_WHEELS": "1"}
+    env["VRP_CACHE_DIR"] = str(tmp_path / "cache")
+    ckpt, out = tmp_path / "run" / "tiny.ckpt", tmp_path / "out"
+    tiny = ["--variant", "cvrp", "--num-loc", "8", "--instances-per-epoch", "32"]
+    tiny += ["--batch-size", "16", "--val-per-variant", "1", "--val-time", "0.05"]
+    tiny += ["--embed-dim", "32", "--layers", "1", "--no-progress", "--out", str(ckpt)]
+    cmd = [str(root / "scripts" / "device-train"), "run", "25", str(out), "--epochs", "100000"]
+    done = subprocess.run(cmd + tiny, env=env, capture_output=True, text=True, timeout=200)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "exited with 124" in done.stderr  # stopped by the limit, not by the epochs
+    assert sorted(p.name for p in out.iterdir()) == ["tiny.ckpt", "tiny.csv", "tiny.md"]
+    epochs = read_checkpoint(out / "tiny.ckpt")["epoch"]
+    assert epochs >= 1
+    loaded = load_policy(out / "tiny.ckpt")
+    assert loaded.meta["model_args"]["embed_dim"] == 32 and loaded.policy.training is False
