@@ -349,7 +349,7 @@ def _benchmark(*args: str) -> None:
     subprocess.run(cmd, check=True, cwd=root, capture_output=True, text=True, timeout=300)
 
 
-def test_references_accumulate_in_their_store_in_shards_and_stale_ones_are_solved_again(
+def test_references_accumulate_in_their_store_in_shards_and_stale_or_short_ones_are_redone(
     tmp_path,
 ):
     store = tmp_path / "refs.jsonl"
@@ -376,6 +376,15 @@ def test_references_accumulate_in_their_store_in_shards_and_stale_ones_are_solve
     again = [json.loads(line) for line in store.read_text().splitlines()]
     assert len(again) == 5 and again[-1]["instance"] == stale["instance"]
     assert again[-1]["digest"] != stale["digest"]
+
+    cut = dict(again[-1], cpu_s=0.001)  # as if the wall cap had stopped it at once
+    store.write_text(store.read_text() + json.dumps(cut) + "\n")
+    _benchmark(*common)
+    assert len(store.read_text().splitlines()) == 6  # kept without --redo-short
+    _benchmark(*common, "--redo-short")
+    redone = [json.loads(line) for line in store.read_text().splitlines()[6:]]
+    latest = [r for r in redone if r["instance"] == cut["instance"]]
+    assert latest and latest[-1]["cpu_s"] > 0.01  # solved again, with its budget
 
 
 def _pyvrp(inst: Instance):
