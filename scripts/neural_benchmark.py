@@ -139,7 +139,7 @@ def reference_for(
         "wall_s": round(res.runtime_s, 3),
         "cpu_s": round(res.cpu_s, 3),
         "engine": f"pyvrp {_version('pyvrp')}",
-        "code": code_version(),
+        "code": _CODE,
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
     Path(args.references).parent.mkdir(parents=True, exist_ok=True)
@@ -147,6 +147,10 @@ def reference_for(
         fh.write(json.dumps(rec) + "\n")
     done[inst.name] = rec
     return rec
+
+
+_CODE = code_version()
+"""The commit this run started from (later commits of the checkout do not change it)."""
 
 
 def _short(rec: dict[str, Any], time_limit: float) -> bool:
