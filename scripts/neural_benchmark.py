@@ -142,9 +142,15 @@ def reference_for(
         "code": _CODE,
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
-    Path(args.references).parent.mkdir(parents=True, exist_ok=True)
-    with Path(args.references).open("a") as fh:
-        fh.write(json.dumps(rec) + "\n")
+    store = Path(args.references)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    with store.open("a+b") as fh:
+        cut = False
+        if fh.seek(0, 2) > 0:
+            fh.seek(-1, 2)
+            cut = fh.read(1) != b"\n"
+        # A line cut by a killed run is left behind (read_references skips it), not joined.
+        fh.write((("\n" if cut else "") + json.dumps(rec) + "\n").encode())
     done[inst.name] = rec
     return rec
 

@@ -381,8 +381,11 @@ def test_references_accumulate_in_their_store_in_shards_and_stale_or_short_ones_
     store.write_text(store.read_text() + json.dumps(cut) + "\n")
     _benchmark(*common)
     assert len(store.read_text().splitlines()) == 6  # kept without --redo-short
+    store.write_text(store.read_text() + '{"instance": "cut by a kill')  # no newline
     _benchmark(*common, "--redo-short")
-    redone = [json.loads(line) for line in store.read_text().splitlines()[6:]]
+    lines = store.read_text().splitlines()
+    assert lines[6] == '{"instance": "cut by a kill'  # left alone, not joined to the next
+    redone = [json.loads(line) for line in lines[7:]]
     latest = [r for r in redone if r["instance"] == cut["instance"]]
     assert latest and latest[-1]["cpu_s"] > 0.01  # solved again, with its budget
 
