@@ -22,8 +22,9 @@ per instance with a hash of the instance, so that they accumulate from session t
 and a changed generator cannot pass old costs off as references. ``--reference-only`` only
 adds references, in index order over all variants and sizes (instance 0 of every variant
 and size, then instance 1, ...), so that a run stopped at any point leaves every variant
-about as far along; ``--shard K/M`` takes every M-th of that order from the K-th, so that M
-processes can add references side by side; ``--redo-short`` solves again those that got
+about as far along; ``--shard K/M`` takes the instances whose index is K modulo M, in
+every variant and size, so that M processes can add references side by side and every
+variant gains alike even when one of them runs longer; ``--redo-short`` solves again those that got
 under 90% of their CPU budget (on a busy machine PyVRP's wall cap, 1.5x the limit, can cut
 one short). ``gaps`` then uses the first ``--count`` instances of each variant and size;
 with ``--with-references``, only those that have a reference.
@@ -180,7 +181,7 @@ def references_only(args: argparse.Namespace) -> None:
     ]
     added = 0
     for k, (i, n, v) in enumerate(order):
-        if k % shards != shard:
+        if i % shards != shard:
             continue
         inst = generate_many(v, n, i + 1, seed=TEST_SEED)[i]
         before = done.get(inst.name)
@@ -301,7 +302,10 @@ def main() -> None:
         "--references", default=str(REFERENCES), help="gaps: the reference store (JSON lines)"
     )
     parser.add_argument(
-        "--shard", type=_shard, default=(0, 1), help="--reference-only: K/M, every M-th from K"
+        "--shard",
+        type=_shard,
+        default=(0, 1),
+        help="--reference-only: K/M, the instance indices equal to K mod M",
     )
     parser.add_argument(
         "--redo-short",

@@ -357,8 +357,8 @@ def test_references_accumulate_in_their_store_in_shards_and_stale_or_short_ones_
     common += ["--count", "2", "--reference-time", "0.05", "--references", str(store)]
     _benchmark(*common, "--shard", "1/2")
     records = [json.loads(line) for line in store.read_text().splitlines()]
-    # Index order over variants: cvrp-0, vrpb-0, cvrp-1, vrpb-1; shard 1/2 takes the odd ones.
-    assert [r["instance"] for r in records] == ["vrpb-n8-s1-000", "vrpb-n8-s1-001"]
+    # Index order over variants: cvrp-0, vrpb-0, cvrp-1, vrpb-1; shard 1/2 takes index 1.
+    assert [r["instance"] for r in records] == ["cvrp-n8-s1-001", "vrpb-n8-s1-001"]
     for r in records:
         inst = generate_many(r["variant"], 8, 2, seed=1)[int(r["instance"][-3:])]
         assert r["cost"] == pytest.approx(evaluate(inst, _pyvrp(inst)).cost, rel=0.05)
