@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import glob
 import hashlib
 import io
@@ -46,7 +47,7 @@ from typing import Any
 
 import torch
 
-from vrp.benchmark import code_version, machine
+from vrp.benchmark import append_jsonl, code_version, machine, read_jsonl
 from vrp.benchmark_report import machine_text
 from vrp.errors import InputError
 from vrp.evaluate import evaluate
@@ -101,17 +102,7 @@ def instance_digest(inst) -> str:
 
 def read_references(path: Path, time_limit: float) -> dict[str, dict[str, Any]]:
     """The references in ``path`` made with ``time_limit``, by instance name (the last wins)."""
-    done: dict[str, dict[str, Any]] = {}
-    if not path.exists():
-        return done
-    for line in path.read_text().splitlines():
-        try:
-            r = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut by an interruption
-        if r.get("time_limit") == time_limit:
-            done[r["instance"]] = r
-    return done
+    return {r["instance"]: r for r in read_jsonl(path) if r.get("time_limit") == time_limit}
 
 
 def reference_for(
@@ -139,36 +130,26 @@ def reference_for(
         "cost": res.cost if res.feasible else None,
         "wall_s": round(res.runtime_s, 3),
         "cpu_s": round(res.cpu_s, 3),
-        "engine": f"pyvrp {_version('pyvrp')}",
-        "code": _CODE,
+        **_provenance(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
-    store = Path(args.references)
-    store.parent.mkdir(parents=True, exist_ok=True)
-    with store.open("a+b") as fh:
-        cut = False
-        if fh.seek(0, 2) > 0:
-            fh.seek(-1, 2)
-            cut = fh.read(1) != b"\n"
-        # A line cut by a killed run is left behind (read_references skips it), not joined.
-        fh.write((("\n" if cut else "") + json.dumps(rec) + "\n").encode())
+    append_jsonl(Path(args.references), rec)
     done[inst.name] = rec
     return rec
 
 
-_CODE = code_version()
-"""The commit this run started from (later commits of the checkout do not change it)."""
+@functools.cache
+def _provenance() -> dict[str, str]:
+    """The engine version and the commit this run started from, read once (later commits
+    of the checkout do not change them)."""
+    from importlib.metadata import version
+
+    return {"engine": f"pyvrp {version('pyvrp')}", "code": code_version()}
 
 
 def _short(rec: dict[str, Any], time_limit: float) -> bool:
     """Whether a reference got under 90% of its CPU budget (the wall cap cut it short)."""
     return rec["cpu_s"] < 0.9 * time_limit
-
-
-def _version(package: str) -> str:
-    from importlib.metadata import version
-
-    return version(package)
 
 
 def references_only(args: argparse.Namespace) -> None:

@@ -184,7 +184,17 @@ def plan(
 
 def read_records(out: Path) -> list[dict[str, Any]]:
     """Every record in ``out/runs.jsonl``; an unreadable (half-written) line is skipped."""
-    path = out / RUNS_FILE
+    return [rec for rec in read_jsonl(out / RUNS_FILE) if "key" in rec]
+
+
+def append_record(out: Path, record: dict[str, Any]) -> None:
+    """Append one record as a line and force it to disk before the run counts as done."""
+    append_jsonl(out / RUNS_FILE, record)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects of a JSON-lines file, in order; a line that does not parse (half
+    written by a killed process) is skipped. A missing file has none."""
     if not path.exists():
         return []
     records = []
@@ -193,19 +203,19 @@ def read_records(out: Path) -> list[dict[str, Any]]:
             rec = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if isinstance(rec, dict) and "key" in rec:
+        if isinstance(rec, dict):
             records.append(rec)
     return records
 
 
-def append_record(out: Path, record: dict[str, Any]) -> None:
-    """Append one record as a line and force it to disk before the run counts as done."""
-    out.mkdir(parents=True, exist_ok=True)
+def append_jsonl(path: Path, record: dict[str, Any]) -> None:
+    """Append ``record`` as one line of ``path`` (made with its folder if need be) and force
+    it to disk; after half a line left by a killed process it starts a new line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(record, allow_nan=False) + "\n"
-    path = out / RUNS_FILE
     with open(path, "a") as fh:
         if fh.tell() > 0 and not _ends_with_newline(path):
-            fh.write("\n")  # a killed parent may have left half a line: start afresh
+            fh.write("\n")  # a killed process may have left half a line: start afresh
         fh.write(line)
         fh.flush()
         os.fsync(fh.fileno())
