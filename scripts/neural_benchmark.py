@@ -105,17 +105,25 @@ def read_references(path: Path, time_limit: float) -> dict[str, dict[str, Any]]:
     return {r["instance"]: r for r in read_jsonl(path) if r.get("time_limit") == time_limit}
 
 
+def _stored(inst, done: dict[str, dict[str, Any]], digest: str | None = None):
+    """The stored reference of ``inst`` if it was made for these data, else None."""
+    old = done.get(inst.name)
+    if old is None or old.get("digest") != (digest or instance_digest(inst)):
+        return None
+    return old
+
+
 def reference_for(
     inst, done: dict[str, dict[str, Any]], pyvrp: Any, args: argparse.Namespace
 ) -> dict[str, Any]:
     """The stored reference of ``inst``, or a new PyVRP run appended to the store."""
     digest = instance_digest(inst)
-    old = done.get(inst.name)
-    if old is not None and old.get("digest") == digest:
-        if not (args.redo_short and _short(old, args.reference_time)):
-            return old
+    old, stored = done.get(inst.name), _stored(inst, done, digest)
+    if stored is not None and not (args.redo_short and _short(stored, args.reference_time)):
+        return stored
+    if stored is not None:
         print(
-            f"{inst.name}: stored reference got {old['cpu_s']} CPU s; solving again",
+            f"{inst.name}: stored reference got {stored['cpu_s']} CPU s; solving again",
             file=sys.stderr,
         )
     elif old is not None:
@@ -185,7 +193,7 @@ def _instance_groups(args: argparse.Namespace, done: dict[str, dict[str, Any]]):
             for v in _variants(args.variants):
                 insts = generate_many(v, n, args.count, seed=TEST_SEED)
                 if args.with_references:
-                    insts = [i for i in insts if i.name in done]
+                    insts = [i for i in insts if _stored(i, done) is not None]
                 if insts:
                     yield v, n, insts
         return

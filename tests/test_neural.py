@@ -389,6 +389,20 @@ def test_references_accumulate_in_their_store_in_shards_and_stale_or_short_ones_
     latest = [r for r in redone if r["instance"] == cut["instance"]]
     assert latest and latest[-1]["cpu_s"] > 0.01  # solved again, with its budget
 
+    # The table from what is stored: a reference for other data is no reference.
+    lines = store.read_text().splitlines()
+    stale = [json.loads(line) for line in lines if "vrpb" in line and line.endswith("}")][-1]
+    store.write_text(store.read_text() + json.dumps(dict(stale, digest="1" * 16)) + "\n")
+    kept = store.read_text()
+    table = tmp_path / "table"
+    _benchmark(
+        *[a for a in common if a != "--reference-only"], "--with-references", "--out", str(table)
+    )
+    assert store.read_text() == kept  # no PyVRP run
+    rows = [r for r in (table / "gaps.md").read_text().splitlines() if r.startswith("| ")]
+    counts = {r.split(" | ")[0][2:]: r.split(" | ")[2] for r in rows[1:]}
+    assert counts == {"cvrp": "2", "vrpb": "1"}
+
 
 def _pyvrp(inst: Instance):
     from vrp.solvers.base import run_solver
