@@ -122,6 +122,8 @@ def replace_neural_section(doc: Path, folder: Path) -> None:
     parts = neural_section(folder)
     if not parts:
         raise SystemExit(f"error: {folder}: no gaps.md or timing.md to quote")
+    if not doc.is_file():
+        raise SystemExit(f"error: {doc}: no such file (--neural-only rewrites part of one)")
     text = doc.read_text()
     heading = NEURAL_INTRO.splitlines()[0]
     kept = text[: text.index(heading)] if heading in text else text.rstrip() + "\n\n"
