@@ -172,7 +172,7 @@ def references_only(args: argparse.Namespace) -> None:
     for k, (i, n, v) in enumerate(order):
         if i % shards != shard:
             continue
-        inst = generate_many(v, n, i + 1, seed=TEST_SEED)[i]
+        inst = generate_many(v, n, 1, seed=TEST_SEED, first=i)[0]
         before = done.get(inst.name)
         rec = reference_for(inst, done, pyvrp, args)
         if rec is not before:

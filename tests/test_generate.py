@@ -92,6 +92,15 @@ def test_generate_many_seeds_instance_i_from_seed_and_i_and_names_it():
     assert not other & set(locs)
 
 
+def test_generate_many_from_a_first_index_draws_those_instances_alone():
+    many = generate_many("ovrpmbtw", 12, 5, seed=3)
+    (third,) = generate_many("ovrpmbtw", 12, 1, seed=3, first=2)
+    assert third.name == "ovrpmbtw-n12-s3-002"
+    assert_same_instance(third, many[2])
+    for a, b in zip(generate_many("ovrpmbtw", 12, 2, seed=3, first=3), many[3:], strict=True):
+        assert_same_instance(a, b)
+
+
 def test_variants_of_one_seed_share_their_customers():
     plain, rich = generate("cvrp", 25, 4), generate("mdovrpltw", 25, 4)
     np.testing.assert_array_equal(plain.locations[1:], rich.locations[3:])
@@ -220,6 +229,12 @@ def test_generate_many_rejects_a_count_below_1(count):
     with pytest.raises(InputError) as e:
         generate_many("cvrp", 10, count)
     assert e.value.field == "count"
+
+
+def test_generate_many_rejects_a_negative_first_index():
+    with pytest.raises(InputError) as e:
+        generate_many("cvrp", 10, 2, first=-1)
+    assert e.value.field == "first"
 
 
 # -- the command ----------------------------------------------------------------------------

@@ -79,19 +79,23 @@ def generate(
 
 
 def generate_many(
-    variant: str | Variant, num_customers: int, count: int, seed: int = 0
+    variant: str | Variant, num_customers: int, count: int, seed: int = 0, *, first: int = 0
 ) -> list[Instance]:
-    """``count`` instances of ``variant``; instance i is seeded from ``(seed, i)``.
+    """Instances ``first`` to ``first + count - 1`` of ``variant``; instance i is seeded from
+    ``(seed, i)``.
 
     Names are ``"<variant>-n<n>-s<seed>-<i:03d>"``, e.g. ``vrptw-n100-s0-003``. Instance i
-    does not depend on ``count``, so a longer run extends a shorter one.
+    depends neither on ``count`` nor on ``first``, so a longer run extends a shorter one and
+    ``first=i, count=1`` draws instance i alone.
     """
     v = _variant(variant)
     n = _positive_int(num_customers, "num_customers")
     k = _positive_int(count, "count")
     s = _seed(seed)
+    start = _seed(first, "first")
     return [
-        _draw(v, n, np.random.default_rng([s, i]), f"{v.name}-n{n}-s{s}-{i:03d}") for i in range(k)
+        _draw(v, n, np.random.default_rng([s, i]), f"{v.name}-n{n}-s{s}-{i:03d}")
+        for i in range(start, start + k)
     ]
 
 
@@ -185,7 +189,7 @@ def _positive_int(value: int, option: str) -> int:
     return int(value)
 
 
-def _seed(seed: int) -> int:
+def _seed(seed: int, field: str = "seed") -> int:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise InputError(f"must be a non-negative integer, got {seed!r}", field="seed")
+        raise InputError(f"must be a non-negative integer, got {seed!r}", field=field)
     return int(seed)
