@@ -255,3 +255,28 @@ def test_the_docs_script_assembles_each_summary_with_its_command_and_settings(tm
     assert "**fake-alone** 0.00% (2/2 feasible" in text  # the overview row
     assert "**fake-raises** – (0/2 feasible" in text
     assert "**error** RuntimeError: engine exploded" in text
+
+
+def test_the_code_stamp_is_dirty_for_changed_code_but_not_for_appended_data(tmp_path):
+    def git(*args):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+
+    (tmp_path / bm.DATA_DIR).mkdir(parents=True)
+    store = tmp_path / bm.DATA_DIR / "refs.jsonl"
+    store.write_text("{}\n")
+    code = tmp_path / "solver.py"
+    code.write_text("x = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "start")
+    clean = bm.code_version(tmp_path)
+    assert clean and not clean.endswith("+dirty") and clean != "unknown"
+    store.write_text("{}\n{}\n")
+    assert bm.code_version(tmp_path) == clean
+    code.write_text("x = 2\n")
+    assert bm.code_version(tmp_path) == clean + "+dirty"
