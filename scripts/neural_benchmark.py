@@ -28,6 +28,13 @@ variant gains alike even when one of them runs longer; ``--redo-short`` solves a
 under 90% of their CPU budget (on a busy machine PyVRP's wall cap, 1.5x the limit, can cut
 one short). ``gaps`` then uses the first ``--count`` instances of each variant and size;
 with ``--with-references``, only those that have a reference.
+
+The neural batches are kept the same way, in ``--runs`` (`RUNS`), one JSON line per variant
+and size with a hash of its instances and of the checkpoint file, the cost of each solution
+and the batch's wall and CPU seconds: the 96 batches of the table are slow on a CPU (its
+CPU s / inst, times 100). ``--neural-only`` only adds batches (``--shard K/M``: every M-th
+one), so that they can run while the references do, or in another session; ``gaps``
+decodes those it lacks.
 """
 
 from __future__ import annotations
@@ -54,13 +61,15 @@ from vrp.evaluate import evaluate
 from vrp.generate import generate_many
 from vrp.io import atomic_write, instance_to_dict, read_instance
 from vrp.solvers.base import run_solver
-from vrp.solvers.neural import NeuralSolver
+from vrp.solvers.neural import NeuralSolver, pick_checkpoint
 from vrp.solvers.registry import get_solver
 from vrp.variants import parse_variant_list
 
 TEST_SEED = 1
 REFERENCES = Path("docs/data/neural-references.jsonl")
 """The committed store of PyVRP references for the gap table."""
+RUNS = Path("docs/data/neural-runs.jsonl")
+"""The committed store of neural runs (one batch per variant and size) for the gap table."""
 
 
 def _variants(spec: str) -> list[str]:
@@ -205,27 +214,83 @@ def _instance_groups(args: argparse.Namespace, done: dict[str, dict[str, Any]]):
         yield v, n, insts
 
 
+def neural_run_for(
+    v: str, n: int, insts: list, runs: dict[str, dict[str, Any]], args: argparse.Namespace
+) -> dict[str, Any]:
+    """The stored neural run of this batch (same instances, checkpoint file and threads), or
+    a new one appended to the store: the cost `evaluate()` gives each solution (None if
+    infeasible) and the wall and CPU seconds of the whole batch, model loaded beforehand."""
+    path = Path(args.checkpoint) if args.checkpoint else pick_checkpoint(insts[0])
+    key = {
+        "variant": v,
+        "n": n,
+        "digest": _digest(" ".join(instance_digest(i) for i in insts)),
+        "checkpoint": path.name,
+        "checkpoint_digest": _digest(path.read_bytes()),
+        "decoding": "8 symmetries x every start",
+        "threads": args.threads,
+    }
+    name = json.dumps(key, sort_keys=True)
+    if name in runs:
+        return runs[name]
+    neural = NeuralSolver(str(path), augment=8, num_starts=None, threads=args.threads)
+    neural.solve_many(insts[:1])  # load the model and warm up
+    w0, c0 = _clock()
+    sols = neural.solve_many(insts)
+    w1, c1 = _clock()
+    evals = [evaluate(i, s) for i, s in zip(insts, sols, strict=True)]
+    rec = {
+        **key,
+        "costs": [e.cost if e.feasible else None for e in evals],
+        "wall_s": round(w1 - w0, 3),
+        "cpu_s": round(c1 - c0, 3),
+        "torch": torch.__version__,
+        "machine": machine_text(machine()),
+        "code": _provenance()["code"],
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    append_jsonl(Path(args.runs), rec)
+    runs[name] = rec
+    return rec
+
+
+def read_runs(path: Path) -> dict[str, dict[str, Any]]:
+    """The stored neural runs by their key (all but the results; the last wins)."""
+    keys = ("variant", "n", "digest", "checkpoint", "checkpoint_digest", "decoding", "threads")
+    runs = {}
+    for r in read_jsonl(path):
+        with contextlib.suppress(KeyError):
+            runs[json.dumps({k: r[k] for k in keys}, sort_keys=True)] = r
+    return runs
+
+
+def _digest(data: str | bytes) -> str:
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
+
+
 def gaps(args: argparse.Namespace) -> None:
     if args.reference_only:
         references_only(args)
         return
     done = read_references(Path(args.references), args.reference_time)
+    runs = read_runs(Path(args.runs))
     pyvrp = get_solver("pyvrp")
-    neural = NeuralSolver(args.checkpoint)
     rows = []
-    for v, n, insts in _instance_groups(args, done):
+    shard, shards = args.shard
+    for k, (v, n, insts) in enumerate(_instance_groups(args, done)):
+        if args.neural_only:
+            if k % shards == shard:
+                rec = neural_run_for(v, n, insts, runs, args)
+                print(f"{v} n={n}: {rec['wall_s']:.1f} s", file=sys.stderr, flush=True)
+            continue
         refs = [reference_for(inst, done, pyvrp, args) for inst in insts]
-        neural.solve_many(insts[:1])  # load the model and warm up
-        w0, c0 = _clock()
-        sols = neural.solve_many(insts)
-        w1, c1 = _clock()
+        run = neural_run_for(v, n, insts, runs, args)
         gap_list, infeasible = [], 0
-        for inst, sol, ref in zip(insts, sols, refs, strict=True):
-            ev = evaluate(inst, sol)
-            if not ev.feasible:
+        for cost, ref in zip(run["costs"], refs, strict=True):
+            if cost is None:
                 infeasible += 1
             elif ref["cost"]:
-                gap_list.append(ev.cost / ref["cost"] - 1)
+                gap_list.append(cost / ref["cost"] - 1)
         short = sum(_short(r, args.reference_time) for r in refs)
         rows.append(
             (
@@ -234,8 +299,8 @@ def gaps(args: argparse.Namespace) -> None:
                 len(insts),
                 100 * sum(gap_list) / max(len(gap_list), 1),
                 infeasible,
-                (w1 - w0) / len(insts),
-                (c1 - c0) / len(insts),
+                run["wall_s"] / len(insts),
+                run["cpu_s"] / len(insts),
                 sum(r["cpu_s"] for r in refs) / len(refs),
                 short,
             )
@@ -247,7 +312,8 @@ def gaps(args: argparse.Namespace) -> None:
         f"--seed {TEST_SEED}`, apart from training and validation). Reference: PyVRP with "
         f"{args.reference_time:g} CPU s per instance (wall cap 1.5x; the last column counts "
         f"references that got under 90% of it), stored in `{args.references}`. Neural: 8 "
-        "symmetries x greedy from every start, batched; every cost from `evaluate()`.\n"
+        "symmetries x greedy from every start, one batch per variant and size, stored in "
+        f"`{args.runs}`; every cost from `evaluate()`.\n"
     )
     print(
         "| variant | n | instances | neural gap to pyvrp | infeasible | neural wall s / inst "
@@ -291,10 +357,17 @@ def main() -> None:
         "--references", default=str(REFERENCES), help="gaps: the reference store (JSON lines)"
     )
     parser.add_argument(
+        "--neural-only",
+        action="store_true",
+        help="gaps: only decode (and record) the neural batches, no PyVRP and no table",
+    )
+    parser.add_argument("--runs", default=str(RUNS), help="gaps: the neural run store (JSON lines)")
+    parser.add_argument(
         "--shard",
         type=_shard,
         default=(0, 1),
-        help="--reference-only: K/M, the instance indices equal to K mod M",
+        help="K/M: with --reference-only the instance indices, with --neural-only the "
+        "variant-size batches, equal to K mod M",
     )
     parser.add_argument(
         "--redo-short",
@@ -315,7 +388,7 @@ def main() -> None:
             (timing if args.part == "timing" else gaps)(args)
     except InputError as e:
         parser.error(str(e))
-    if args.reference_only:
+    if args.reference_only or args.neural_only:
         return  # no table: keep OUT/gaps.md of the last full run
     # OUT/<part>.md: the same Markdown with what made it; scripts/benchmarks_doc.py quotes it.
     shipped = ", ".join(sorted(p.name for p in Path("checkpoints").glob("*.ckpt"))) or "none"

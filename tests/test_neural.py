@@ -394,14 +394,41 @@ def test_references_accumulate_in_their_store_in_shards_and_stale_or_short_ones_
     stale = [json.loads(line) for line in lines if "vrpb" in line and line.endswith("}")][-1]
     store.write_text(store.read_text() + json.dumps(dict(stale, digest="1" * 16)) + "\n")
     kept = store.read_text()
-    table = tmp_path / "table"
-    _benchmark(
-        *[a for a in common if a != "--reference-only"], "--with-references", "--out", str(table)
-    )
+    runs, table = tmp_path / "runs.jsonl", tmp_path / "table"
+    make_table = [a for a in common if a != "--reference-only"] + ["--runs", str(runs)]
+    make_table += ["--with-references", "--out", str(table)]
+    _benchmark(*make_table)
     assert store.read_text() == kept  # no PyVRP run
     rows = [r for r in (table / "gaps.md").read_text().splitlines() if r.startswith("| ")]
     counts = {r.split(" | ")[0][2:]: r.split(" | ")[2] for r in rows[1:]}
     assert counts == {"cvrp": "2", "vrpb": "1"}
+
+    # The neural batches were stored with their costs, and the next table reuses them.
+    batches = [json.loads(line) for line in runs.read_text().splitlines()]
+    assert [(b["variant"], len(b["costs"])) for b in batches] == [("cvrp", 2), ("vrpb", 1)]
+    cvrp = generate_many("cvrp", 8, 2, seed=1)
+    solved = NeuralSolver(threads=1).solve_many(cvrp)
+    assert batches[0]["costs"] == [evaluate(i, s).cost for i, s in zip(cvrp, solved, strict=True)]
+    first = (table / "gaps.md").read_text()
+    _benchmark(*make_table)
+    assert len(runs.read_text().splitlines()) == 2
+    assert _rows(table / "gaps.md") == _rows_of(first)
+
+    # --neural-only adds the batches it lacks, every M-th with --shard, and nothing else.
+    only = [a for a in make_table if a != "--with-references"] + ["--neural-only"]
+    _benchmark(*only, "--shard", "0/2")  # batch 0, cvrp with both instances: stored
+    assert len(runs.read_text().splitlines()) == 2
+    _benchmark(*only, "--shard", "1/2")  # batch 1, vrpb with both: new
+    assert store.read_text() == kept and len(runs.read_text().splitlines()) == 3
+    assert len(json.loads(runs.read_text().splitlines()[-1])["costs"]) == 2
+
+
+def _rows(path: Path) -> list[str]:
+    return _rows_of(path.read_text())
+
+
+def _rows_of(text: str) -> list[str]:
+    return [r for r in text.splitlines() if r.startswith("| ")]
 
 
 def _pyvrp(inst: Instance):
