@@ -99,7 +99,10 @@ PyVRP at 10 s: 48 x 2 x 100 = 9,600 references of 10 CPU s, 26.7 CPU-hours (13 h
 both cores of this machine). The references are committed, in
 `docs/data/neural-references.jsonl` (one line per instance, with a hash of its data), and
 `gaps --reference-only` adds to them in index order over every variant and size, so they
-accumulate from session to session; the table uses the instances that have one.
+accumulate from session to session; the table uses the instances that have one. The neural
+batches (one per variant and size) are committed too, in `docs/data/neural-runs.jsonl`
+(added by `gaps --neural-only`), so the table can be rebuilt from a fresh clone with its
+command, without decoding again.
 Model cards: `checkpoints/*.md`.
 """
 
