@@ -105,8 +105,7 @@ def timing(args: argparse.Namespace) -> None:
 
 def instance_digest(inst) -> str:
     """A short hash of the instance's FORMAT.md JSON: a reference belongs to these data."""
-    text = json.dumps(instance_to_dict(inst), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return _digest(json.dumps(instance_to_dict(inst), sort_keys=True))
 
 
 def read_references(path: Path, time_limit: float) -> dict[str, dict[str, Any]]:
@@ -219,7 +218,8 @@ def neural_run_for(
 ) -> dict[str, Any]:
     """The stored neural run of this batch (same instances, checkpoint file and threads), or
     a new one appended to the store: the cost `evaluate()` gives each solution (None if
-    infeasible) and the wall and CPU seconds of the whole batch, model loaded beforehand."""
+    infeasible) and the wall and CPU seconds of the whole batch, model loaded beforehand.
+    The checkpoint is ``--checkpoint`` or the shipped one that fits the first instance."""
     path = Path(args.checkpoint) if args.checkpoint else pick_checkpoint(insts[0])
     key = {
         "variant": v,
@@ -230,7 +230,7 @@ def neural_run_for(
         "decoding": "8 symmetries x every start",
         "threads": args.threads,
     }
-    name = json.dumps(key, sort_keys=True)
+    name = _run_name(key)
     if name in runs:
         return runs[name]
     neural = NeuralSolver(str(path), augment=8, num_starts=None, threads=args.threads)
@@ -255,13 +255,20 @@ def neural_run_for(
 
 
 def read_runs(path: Path) -> dict[str, dict[str, Any]]:
-    """The stored neural runs by their key (all but the results; the last wins)."""
-    keys = ("variant", "n", "digest", "checkpoint", "checkpoint_digest", "decoding", "threads")
+    """The stored neural runs by `_run_name` (the last wins)."""
     runs = {}
     for r in read_jsonl(path):
         with contextlib.suppress(KeyError):
-            runs[json.dumps({k: r[k] for k in keys}, sort_keys=True)] = r
+            runs[_run_name(r)] = r
     return runs
+
+
+RUN_KEY = ("variant", "n", "digest", "checkpoint", "checkpoint_digest", "decoding", "threads")
+"""What a stored neural run is looked up by: all but its results."""
+
+
+def _run_name(rec: dict[str, Any]) -> str:
+    return json.dumps([rec[k] for k in RUN_KEY])
 
 
 def _digest(data: str | bytes) -> str:
