@@ -221,6 +221,8 @@ def neural_run_for(
     infeasible) and the wall and CPU seconds of the whole batch, model loaded beforehand.
     The checkpoint is ``--checkpoint`` or the shipped one that fits the first instance."""
     path = Path(args.checkpoint) if args.checkpoint else pick_checkpoint(insts[0])
+    if not path.is_file():
+        raise InputError(f"--checkpoint {path}: no such checkpoint")
     key = {
         "variant": v,
         "n": n,
@@ -357,13 +359,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", default="results/neural")
     parser.add_argument("--files", default=None, help="gaps: instance files (a glob) instead")
-    parser.add_argument(
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument(
         "--reference-only", action="store_true", help="gaps: only run (and record) pyvrp"
     )
     parser.add_argument(
         "--references", default=str(REFERENCES), help="gaps: the reference store (JSON lines)"
     )
-    parser.add_argument(
+    only.add_argument(
         "--neural-only",
         action="store_true",
         help="gaps: only decode (and record) the neural batches, no PyVRP and no table",
