@@ -423,6 +423,24 @@ def test_references_accumulate_in_their_store_in_shards_and_stale_or_short_ones_
     assert len(json.loads(runs.read_text().splitlines()[-1])["costs"]) == 2
 
 
+def test_the_benchmark_refuses_both_only_flags_and_a_missing_checkpoint_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    script = [sys.executable, str(root / "scripts" / "neural_benchmark.py"), "gaps"]
+    tiny = ["--variants", "cvrp", "--sizes", "8", "--count", "1"]
+    tiny += ["--runs", str(tmp_path / "runs.jsonl"), "--references", str(tmp_path / "r.jsonl")]
+    for extra, says in (
+        (["--reference-only", "--neural-only"], "not allowed with argument --reference-only"),
+        (["--neural-only", "--checkpoint", str(tmp_path / "no.ckpt")], "no such checkpoint"),
+    ):
+        done = subprocess.run(script + tiny + extra, cwd=root, capture_output=True, text=True)
+        assert done.returncode == 2 and says in done.stderr.splitlines()[-1]
+        assert "Traceback" not in done.stderr
+    assert not (tmp_path / "runs.jsonl").exists() and not (tmp_path / "r.jsonl").exists()
+
+
 def _rows(path: Path) -> list[str]:
     return _rows_of(path.read_text())
 
