@@ -43,7 +43,6 @@ import argparse
 import contextlib
 import functools
 import glob
-import hashlib
 import io
 import json
 import shlex
@@ -54,7 +53,7 @@ from typing import Any
 
 import torch
 
-from vrp.benchmark import append_jsonl, code_version, machine, read_jsonl
+from vrp.benchmark import append_jsonl, code_version, machine, read_jsonl, short_hash
 from vrp.benchmark_report import machine_text
 from vrp.errors import InputError
 from vrp.evaluate import evaluate
@@ -105,7 +104,7 @@ def timing(args: argparse.Namespace) -> None:
 
 def instance_digest(inst) -> str:
     """A short hash of the instance's FORMAT.md JSON: a reference belongs to these data."""
-    return _digest(json.dumps(instance_to_dict(inst), sort_keys=True))
+    return short_hash(json.dumps(instance_to_dict(inst), sort_keys=True))
 
 
 def read_references(path: Path, time_limit: float) -> dict[str, dict[str, Any]]:
@@ -226,9 +225,9 @@ def neural_run_for(
     key = {
         "variant": v,
         "n": n,
-        "digest": _digest(" ".join(instance_digest(i) for i in insts)),
+        "digest": short_hash(" ".join(instance_digest(i) for i in insts)),
         "checkpoint": path.name,
-        "checkpoint_digest": _digest(path.read_bytes()),
+        "checkpoint_digest": short_hash(path.read_bytes()),
         "decoding": "8 symmetries x every start",
         "threads": args.threads,
     }
@@ -271,10 +270,6 @@ RUN_KEY = ("variant", "n", "digest", "checkpoint", "checkpoint_digest", "decodin
 
 def _run_name(rec: dict[str, Any]) -> str:
     return json.dumps([rec[k] for k in RUN_KEY])
-
-
-def _digest(data: str | bytes) -> str:
-    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
 
 
 def gaps(args: argparse.Namespace) -> None:

@@ -152,9 +152,14 @@ def generate_inputs(specs: Iterable[str], folder: Path, seed: int = 0) -> list[P
     return paths
 
 
+def short_hash(data: str | bytes) -> str:
+    """16 hex digits of the SHA-256 of ``data``: the content key of the stored runs."""
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
+
+
 def describe(path: Path) -> Source:
     """Read ``path`` once to learn its variant and size; its key is its stem and content hash."""
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    digest = short_hash(path.read_bytes())
     inst = read_instance(path)
     return Source(
         path=path,
