@@ -94,15 +94,16 @@ NEURAL_INTRO = """\
 
 Made by `scripts/neural_benchmark.py` (`gaps`: the gap of `vrp solve --solver neural` to
 PyVRP at the stated CPU budget; `timing`: decoding one batch), whose Markdown is quoted
-here as written. The issue's target is 100 instances per variant at n = 50 and 100 with
-PyVRP at 10 s: 48 x 2 x 100 = 9,600 references of 10 CPU s, 26.7 CPU-hours (13 hours on
-both cores of this machine). The references are committed, in
-`docs/data/neural-references.jsonl` (one line per instance, with a hash of its data), and
-`gaps --reference-only` adds to them in index order over every variant and size, so they
-accumulate from session to session; the table uses the instances that have one. The neural
-batches (one per variant and size) are committed too, in `docs/data/neural-runs.jsonl`
-(added by `gaps --neural-only`), so the table can be rebuilt from a fresh clone with its
-command, without decoding again.
+here as written. The table is the issue's: 100 instances per variant at n = 50 and 100,
+PyVRP at 10 CPU s each (48 x 2 x 100 = 9,600 references, 26.7 CPU-hours, made over several
+sessions). Both halves are committed: the references in `docs/data/neural-references.jsonl`
+(one line per instance, with a hash of its data; `gaps --reference-only` adds those
+missing) and the neural batches, one per variant and size, in `docs/data/neural-runs.jsonl`
+(with a hash of their instances and of the checkpoint file; `gaps --neural-only` adds
+those missing). So the table's command rebuilds it from a fresh clone in seconds, without
+solving or decoding again; the line under the table says where the stored records come
+from. Most batches were decoded while a PyVRP reference run held the machine's other core,
+so their time columns read somewhat high; the decoding time below was measured alone.
 Model cards: `checkpoints/*.md`.
 """
 

@@ -279,7 +279,7 @@ def gaps(args: argparse.Namespace) -> None:
     done = read_references(Path(args.references), args.reference_time)
     runs = read_runs(Path(args.runs))
     pyvrp = get_solver("pyvrp")
-    rows = []
+    rows, used_refs, used_runs = [], [], []
     shard, shards = args.shard
     for k, (v, n, insts) in enumerate(_instance_groups(args, done)):
         if args.neural_only:
@@ -289,6 +289,8 @@ def gaps(args: argparse.Namespace) -> None:
             continue
         refs = [reference_for(inst, done, pyvrp, args) for inst in insts]
         run = neural_run_for(v, n, insts, runs, args)
+        used_refs += refs
+        used_runs.append(run)
         gap_list, infeasible = [], 0
         for cost, ref in zip(run["costs"], refs, strict=True):
             if cost is None:
@@ -331,6 +333,29 @@ def gaps(args: argparse.Namespace) -> None:
         mean = sum(r[3] for r in sel) / len(sel)
         total = sum(r[2] for r in sel)
         print(f"\nn = {n}: mean gap over {len(sel)} variants ({total} instances) {mean:.2f}%")
+    if rows:
+        print("\n" + provenance(used_refs, used_runs))
+
+
+def provenance(refs: list[dict[str, Any]], runs: list[dict[str, Any]]) -> str:
+    """Where the stored records behind a table come from: a table is quoted from the stores,
+    so the machine that prints it need not be the one that made them."""
+
+    def spread(records: list[dict[str, Any]], field: str) -> str:
+        seen: dict[str, int] = {}
+        for r in records:
+            seen[str(r.get(field))] = seen.get(str(r.get(field)), 0) + 1
+        return "; ".join(f"{k} ({v})" for k, v in sorted(seen.items()))
+
+    dates = sorted(r["date"] for r in refs)
+    run_dates = sorted(r["date"] for r in runs)
+    commits = len({r["code"] for r in refs})
+    return (
+        f"Made from the stores: {len(refs)} references ({spread(refs, 'engine')}; "
+        f"{dates[0]} to {dates[-1]}; {commits} code commits) and {len(runs)} neural "
+        f"batches (torch {spread(runs, 'torch')}; {run_dates[0]} to {run_dates[-1]}; "
+        f"code {spread(runs, 'code')}; decoded on {spread(runs, 'machine')})."
+    )
 
 
 def _shard(text: str) -> tuple[int, int]:

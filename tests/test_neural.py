@@ -402,6 +402,8 @@ def test_references_accumulate_in_their_store_in_shards_and_stale_or_short_ones_
     rows = [r for r in (table / "gaps.md").read_text().splitlines() if r.startswith("| ")]
     counts = {r.split(" | ")[0][2:]: r.split(" | ")[2] for r in rows[1:]}
     assert counts == {"cvrp": "2", "vrpb": "1"}
+    said = (table / "gaps.md").read_text()
+    assert "Made from the stores: 3 references (pyvrp " in said and "2 neural batches" in said
 
     # The neural batches were stored with their costs, and the next table reuses them.
     batches = [json.loads(line) for line in runs.read_text().splitlines()]
