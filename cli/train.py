@@ -45,7 +45,11 @@ def train(
     num_loc: Annotated[int, typer.Option("--num-loc", help="Customers per instance.")] = 50,
     epochs: Annotated[int, typer.Option(help="Epochs in total (with --resume: to reach).")] = 10,
     instances_per_epoch: Annotated[
-        int, typer.Option("--instances-per-epoch", help="Training instances per epoch.")
+        int,
+        typer.Option(
+            "--instances-per-epoch",
+            help="Training instances per epoch (rounded down to whole batches, at least one).",
+        ),
     ] = 10_000,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Instances per step.")] = 64,
     num_starts: Annotated[

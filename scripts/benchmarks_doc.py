@@ -104,6 +104,10 @@ those missing). So the table's command rebuilds it from a fresh clone in seconds
 solving or decoding again; the line under the table says where the stored records come
 from. Most batches were decoded while a PyVRP reference run held the machine's other core,
 so their time columns read somewhat high; the decoding time below was measured alone.
+The budget behind the model (all-n50 at both sizes, `checkpoints/all-n50.md`): 225,600
+training instances (192,000 at n = 20, then 33,600 at n = 50) in 2.0 hours of this
+machine's 2-core CPU, no GPU. The issue's aim, what RouteFinder reports (about 1.5-5% to
+HGS), is not reached at this budget.
 Model cards: `checkpoints/*.md`.
 """
 

@@ -479,3 +479,19 @@ def test_device_train_stops_at_its_limit_and_hands_back_a_loadable_checkpoint(tm
     assert epochs >= 1
     loaded = load_policy(out / "tiny.ckpt")
     assert loaded.meta["model_args"]["embed_dim"] == 32 and loaded.policy.training is False
+
+
+def test_a_model_card_ends_its_curve_at_the_last_epoch_and_states_short_runs_in_seconds():
+    from vrp.neural.checkpoint import model_card
+
+    meta = read_checkpoint(checkpoint_dir() / "all-n50.ckpt")[META]
+    history = meta["history"]
+    assert len(history) % 10 != 0  # so the every-k-th rows alone would miss the last
+    card = model_card(meta, "all-n50")
+    curve = [r for r in card.splitlines() if r.startswith("| ") and r[2].isdigit()]
+    assert curve[-1].startswith(f"| {history[-1]['epoch']} |")
+    assert " h of training" in card
+
+    short = dict(meta, history=[dict(history[0], epoch=1, train_s=19.2)])
+    card = model_card(short, "tiny")
+    assert "19 s of training" in card and card.rstrip().splitlines()[-1].startswith("| 1 |")

@@ -140,7 +140,7 @@ def model_card(meta: dict[str, Any], name: str) -> str:
         f"{args['ffn_dim']}",
         f"- **budget**: {len(history)} epochs, {last.get('instances', 0):,} training instances "
         f"(batch {cfg['batch_size']}, {cfg['num_starts'] or cfg['num_loc']} POMO starts), "
-        f"{train_s / 3600:.1f} h of training",
+        f"{_duration(train_s)} of training",
     ]
     for r in runs:
         hw = r.get("hardware", {})
@@ -170,7 +170,8 @@ def model_card(meta: dict[str, Any], name: str) -> str:
             g = last.get(f"gap_{v}")
             if g is not None:
                 lines.append(f"| {v} | {100 * g:.2f}% |")
-        curve = [h for h in history if h["epoch"] % max(1, len(history) // 10) == 0]
+        every = max(1, len(history) // 10)  # about ten rows, the last epoch always among them
+        curve = [h for h in history if h["epoch"] % every == 0 or h is last]
         lines += ["", "| epoch | instances | train cost | validation gap |", "|---|---|---|---|"]
         for h in curve:
             lines.append(
@@ -178,3 +179,12 @@ def model_card(meta: dict[str, Any], name: str) -> str:
                 f"{100 * h['val_gap']:.2f}% |"
             )
     return "\n".join(lines) + "\n"
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` in the unit a reader expects: 19 s, 12 min, 2.0 h."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
