@@ -48,6 +48,7 @@ import json
 import shlex
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -342,9 +343,7 @@ def provenance(refs: list[dict[str, Any]], runs: list[dict[str, Any]]) -> str:
     so the machine that prints it need not be the one that made them."""
 
     def spread(records: list[dict[str, Any]], field: str) -> str:
-        seen: dict[str, int] = {}
-        for r in records:
-            seen[str(r.get(field))] = seen.get(str(r.get(field)), 0) + 1
+        seen = Counter(str(r.get(field)) for r in records)
         return "; ".join(f"{k} ({v})" for k, v in sorted(seen.items()))
 
     dates = sorted(r["date"] for r in refs)
