@@ -494,4 +494,5 @@ def test_a_model_card_ends_its_curve_at_the_last_epoch_and_states_short_runs_in_
 
     short = dict(meta, history=[dict(history[0], epoch=1, train_s=19.2)])
     card = model_card(short, "tiny")
-    assert "19 s of training" in card and card.rstrip().splitlines()[-1].startswith("| 1 |")
+    assert "1 epoch, " in card and "19 s of training" in card
+    assert card.rstrip().splitlines()[-1].startswith("| 1 |")

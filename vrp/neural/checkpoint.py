@@ -138,7 +138,8 @@ def model_card(meta: dict[str, Any], name: str) -> str:
         f"- **model**: {meta.get('parameters', '?')} weights; embedding {args['embed_dim']}, "
         f"{args['num_layers']} encoder layers, {args['num_heads']} heads, SwiGLU "
         f"{args['ffn_dim']}",
-        f"- **budget**: {len(history)} epochs, {last.get('instances', 0):,} training instances "
+        f"- **budget**: {len(history)} epoch{'' if len(history) == 1 else 's'}, "
+        f"{last.get('instances', 0):,} training instances "
         f"(batch {cfg['batch_size']}, {cfg['num_starts'] or cfg['num_loc']} POMO starts), "
         f"{_duration(train_s)} of training",
     ]
