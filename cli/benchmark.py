@@ -4,8 +4,8 @@ Every (instance, solver, seed, time limit) runs in a worker process and is score
 `evaluate()`; records land in ``OUT/runs.jsonl`` as runs finish, so re-running the same
 command continues an interrupted benchmark. Writes ``runs.csv``/``runs.json`` (per run, with
 the gap), ``summary.md``/``summary.json`` (per solver × variant) and ``plot.png``; prints the
-summary table on stdout and progress on stderr. See `vrp.benchmark` and
-`vrp.benchmark_report` for the rules.
+summary table on stdout and progress on stderr. See `vrp.benchmark.runner` and
+`vrp.benchmark.report` for the rules.
 """
 
 from __future__ import annotations
@@ -13,25 +13,17 @@ from __future__ import annotations
 import shlex
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vrp import benchmark as bm
-from vrp import benchmark_report as rep
 from vrp.errors import InputError
-from vrp.io import write_json
 
-# The packages behind each engine, for the versions every summary states.
-_PACKAGES = {
-    "pyvrp": ["pyvrp"],
-    "ortools": ["ortools"],
-    "hgs": ["hygese"],
-    "auto": ["pyvrp", "ortools", "hygese"],
-    "neural": ["torch", "rl4co"],
-}
+if TYPE_CHECKING:
+    from vrp.benchmark import report as rep
+    from vrp.benchmark import runner as bm
+
 REPORT_EVERY_S = 120.0
 """During a long benchmark, the summary files are rewritten this often (without the plot)."""
 
@@ -106,7 +98,7 @@ def _floats(spec: str, option: str) -> list[float]:
 
 
 def _solvers(spec: str) -> list[str]:
-    from vrp.solvers.registry import get_solver
+    from vrp.solvers import get_solver
 
     names = list(dict.fromkeys(s.strip() for s in spec.split(",") if s.strip()))
     if not names:
@@ -148,16 +140,6 @@ def _command(
     return shlex.join(args)
 
 
-def _versions(solvers: list[str]) -> dict[str, str]:
-    out = {}
-    for pkg in dict.fromkeys(p for s in solvers for p in _PACKAGES.get(s, [])):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
-
-
 def report(
     out: Path,
     runs: list[bm.Run],
@@ -167,6 +149,10 @@ def report(
     plot: bool = True,
 ) -> str:
     """Write runs.csv/json, summary.md/json and plot.png for the planned runs; the table."""
+    from vrp.benchmark import report as rep
+    from vrp.benchmark import runner as bm
+    from vrp.formats.io import write_json
+
     records = bm.latest_by_key(bm.read_records(out))
     mine = [records[r.key] for r in runs if r.key in records]
     rows = rep.with_gaps(mine, ref)
@@ -205,8 +191,10 @@ def benchmark(
         list[str] | None,
         typer.Option(
             "--reference",
-            help="bks.csv file(s), 'best', or a solver name (default: ortools if it runs, "
-            "else best).",
+            help="bks.csv file(s), 'best', a solver name, or store:SOLVER@SECONDS, the "
+            "reference store's cost of SOLVER with SECONDS CPU s (seed 0), found by instance "
+            "content, the missing ones solved first and stored (stored:SOLVER@SECONDS: "
+            "stored ones only). Default: ortools if it runs, else best.",
         ),
     ] = None,
     seeds: Annotated[int, typer.Option("--seeds", help="Seeds 0..K-1 per instance.")] = 1,
@@ -236,6 +224,9 @@ def benchmark(
     ] = None,
 ) -> None:
     """Run every instance × solver × seed, score each by evaluate(), summarise the gaps."""
+    from vrp.benchmark import report as rep
+    from vrp.benchmark import runner as bm
+
     names = _solvers(solvers)
     limits = _floats(time_limit, "--time-limit")
     if seeds < 1:
@@ -254,11 +245,13 @@ def benchmark(
         files += bm.generate_inputs(generate, out / "instances", generate_seed)
     typer.echo(f"reading {len(files)} instances ...", err=True)
     sources = [bm.describe(f) for f in files]
+    ref = rep.with_store_costs(ref, {s.name: s.path for s in sources})
     runs = bm.plan(sources, names, seeds, limits)
     todo = bm.pending(runs, bm.latest_by_key(bm.read_records(out)), retry_failed)
 
-    from vrp.solvers.base import WALL_CAP_FACTOR
+    from vrp.solvers import DEFAULT_WALL_CAP_FACTOR
 
+    wall_cap_factor = DEFAULT_WALL_CAP_FACTOR  # what every run gets, and what meta records
     meta = {
         "label": label or out.resolve().name,
         "command": _command(
@@ -274,12 +267,12 @@ def benchmark(
             label,
         ),
         "time_limits": limits,
-        "wall_cap_factor": WALL_CAP_FACTOR,
+        "wall_cap_factor": wall_cap_factor,
         "seeds": seeds,
         "workers": n_workers,
         "solvers": names,
         "machine": bm.machine(),
-        "versions": _versions(names),
+        "versions": bm.engine_versions(names),
         "reference": ref.label,
         "instances": len(sources),
         "code": bm.code_version(),
@@ -303,7 +296,14 @@ def benchmark(
 
     try:
         bm.execute(
-            todo, out, n_workers, timeout, finished, progress.tick, stamp={"code": meta["code"]}
+            todo,
+            out,
+            n_workers,
+            timeout,
+            finished,
+            progress.tick,
+            stamp={"code": meta["code"]},
+            wall_cap_factor=wall_cap_factor,
         )
     except KeyboardInterrupt:
         progress.close()

@@ -7,15 +7,15 @@ from typing import Annotated
 
 import typer
 
-from vrp.evaluate import evaluate
-from vrp.io import read_instance, read_solution
-
 
 def check(
     instance: Annotated[Path, typer.Argument(help="Instance file (JSON, VRPLIB or Solomon).")],
     solution: Annotated[Path, typer.Argument(help="Solution file (vrp-solution/1 JSON).")],
 ) -> None:
     """Evaluate a solution by the rules of FORMAT.md; exit 1 if it is infeasible."""
+    from vrp.formats.io import read_instance, read_solution
+    from vrp.model.evaluate import evaluate
+
     inst = read_instance(instance)
     sol = read_solution(solution)
     ev = evaluate(inst, sol)

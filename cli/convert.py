@@ -1,7 +1,7 @@
 """`vrp convert FILE --out inst.json [--solution FILE.sol --solution-out sol.json]`.
 
 Turns a public benchmark file (VRPLIB ``.vrp``, LKH-3 ``.vrpb``/``.vrpmpd``, Solomon ``.txt``)
-into FORMAT.md JSON with the distance convention of its best-known costs (see `vrp.formats`),
+into FORMAT.md JSON with the distance convention of its best-known costs (see `vrp.formats.vrplib`),
 and optionally a ``.sol`` file into a FORMAT.md solution whose cost `evaluate` recomputes.
 Paths written go to stdout; the solution's cost check goes to stderr.
 """
@@ -15,9 +15,6 @@ from typing import Annotated
 import typer
 
 from vrp.errors import InputError
-from vrp.evaluate import evaluate
-from vrp.formats import read_external, read_external_solution
-from vrp.io import write_instance, write_solution
 
 # Two costs that differ by no more than this are the same published figure (2 decimals).
 COST_TOLERANCE = 0.01
@@ -51,6 +48,10 @@ def convert(
     ] = None,
 ) -> None:
     """Convert a benchmark instance (and a .sol solution) to FORMAT.md JSON."""
+    from vrp.formats.io import write_instance, write_solution
+    from vrp.formats.vrplib import read_external, read_external_solution
+    from vrp.model.evaluate import evaluate
+
     if (solution is None) != (solution_out is None):
         missing = "--solution-out" if solution_out is None else "--solution"
         raise InputError("--solution and --solution-out go together", field=missing)

@@ -1,7 +1,7 @@
 """`vrp generate --variant vrptw -n 100 --count 10 --seed 0 --out DIR`: random instances.
 
 Writes ``DIR/<name>.json`` (FORMAT.md) for each instance, atomically, and prints each path
-written on stdout. The distributions are RouteFinder's; see `vrp.generate`.
+written on stdout. The distributions are RouteFinder's; see `vrp.model.generate`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from typing import Annotated
 import typer
 
 from vrp.errors import InputError
-from vrp.generate import generate_many
-from vrp.io import write_instance
-from vrp.variants import VARIANT_NAMES, Variant, parse_variant
+from vrp.model.variants import VARIANT_NAMES, Variant, parse_variant
 
 # The generator names its arguments; the user typed these options.
 _OPTION = {
@@ -52,6 +50,9 @@ def generate(
     ] = 0,
 ) -> None:
     """Generate seeded random instances (RouteFinder distributions) as FORMAT.md JSON files."""
+    from vrp.formats.io import write_instance
+    from vrp.model.generate import generate_many
+
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} exists and is not a folder", field="--out")
     written = 0

@@ -2,7 +2,7 @@
 
 Both write FORMAT.md instances with ``"coordinates": "lonlat"``, distances in metres and
 durations in seconds from OSRM. Without ``--osrm URL`` they start a server for ``--region``
-on 127.0.0.1 and stop it when done. See `vrp.city` for the CSV columns and the sampling.
+on 127.0.0.1 and stop it when done. See `vrp.roads.city` for the CSV columns and the sampling.
 """
 
 from __future__ import annotations
@@ -61,9 +61,9 @@ def from_csv(
     name: Annotated[str | None, typer.Option("--name", help="Instance name.")] = None,
 ) -> None:
     """Turn a CSV of locations into an instance with real road matrices."""
-    from vrp.city import instance_from_csv
-    from vrp.io import write_instance
-    from vrp.osrm import DEFAULT_REGION, Region, connect, load_region
+    from vrp.formats.io import write_instance
+    from vrp.roads.city import instance_from_csv
+    from vrp.roads.osrm import DEFAULT_REGION, Region, connect, load_region
 
     reg: Region | None = None
     if not osrm or region:
@@ -107,10 +107,10 @@ def sample_city(
     osrm: OsrmUrl = None,
 ) -> None:
     """Sample instances along a region's roads (RRNCO-style), with real road matrices."""
-    from vrp.city import sample_city as sample
-    from vrp.io import write_instance
-    from vrp.osrm import connect, load_region
-    from vrp.variants import parse_variant
+    from vrp.formats.io import write_instance
+    from vrp.model.variants import parse_variant
+    from vrp.roads.city import sample_city as sample
+    from vrp.roads.osrm import connect, load_region
 
     if out.exists() and not out.is_dir():
         raise InputError(f"{out} exists and is not a folder", field="--out")

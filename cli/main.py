@@ -1,23 +1,28 @@
 """The `vrp` command: one typer app, one file per command.
 
-Only light modules are imported here; each command imports its heavy engines when it runs,
-so `vrp --help` answers at once. Bad input (`InputError`) and solver failures (`SolverError`)
-are caught once, here: one line on stderr, exit 1, no traceback.
+Only light modules are imported here and by the command modules at their top (typer,
+`vrp.errors`, `vrp.model.variants`); each command imports numpy, its engines and its file
+formats when it runs, so `vrp --help` and `vrp --version` answer at once
+(`tests/test_cli_basics.py` holds that line, `scripts/help-timing` measures it). Bad input
+(`InputError`) and solver failures (`SolverError`) are caught once, here: one line on
+stderr, exit 1, no traceback.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
 from vrp.errors import InputError, SolverError
 
+if TYPE_CHECKING:
+    from typer._click import Context  # typer vendors click: the click package is not needed
+
 
 class _Group(TyperGroup):
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except (InputError, SolverError) as e:
@@ -31,8 +36,32 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
-    help="Vehicle routing: 48 variants, classical and neural solvers.",
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"vrp-suite {version('vrp-suite')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the installed version (vrp-suite X.Y.Z) and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Vehicle routing: 48 variants, classical and neural solvers."""
+
 
 # Command registration: one line per command module (each module defines `register(app)`).
 from cli import benchmark, check, convert, generate, instance, osrm, solve, train, variants  # noqa: E402

@@ -1,7 +1,7 @@
 """`vrp osrm prepare REGION.osm.pbf` and `vrp osrm serve`: a local OSRM on loopback.
 
 `prepare` turns any OpenStreetMap extract into a region under ``.osrm/regions/<name>`` (see
-`vrp.osrm`); `serve` runs osrm-routed for a region on 127.0.0.1 until Ctrl-C and prints its
+`vrp.roads.osrm`); `serve` runs osrm-routed for a region on 127.0.0.1 until Ctrl-C and prints its
 URL on stdout, for ``--osrm URL`` in other commands.
 """
 
@@ -35,7 +35,7 @@ def prepare(
     ] = False,
 ) -> None:
     """Prepare a region for routing: osrm-extract (car profile) + osrm-contract, road list."""
-    from vrp.osrm import prepare_region, region_is_current
+    from vrp.roads.osrm import prepare_region, region_is_current
 
     region_name = name or pbf.name.split(".")[0]
     if if_needed and region_is_current(region_name, pbf):
@@ -65,7 +65,7 @@ def serve(
     """Serve a region on 127.0.0.1 until Ctrl-C; prints the URL for --osrm."""
     import signal
 
-    from vrp.osrm import serve as serve_region
+    from vrp.roads.osrm import serve as serve_region
 
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # SIGTERM stops the server as cleanly as Ctrl-C

@@ -4,8 +4,8 @@ The summary goes to stdout (to stderr with ``--json``, whose solution JSON then 
 stdout); progress goes to stderr while the engine runs: a live line on a terminal, an
 occasional plain line otherwise. The time limit is CPU seconds with a wall-clock cap (see
 `vrp.solvers.base`). The first Ctrl-C asks the engine to stop and return its best routes so
-far; a second one aborts. A run without a feasible solution says so and exits 1: an
-infeasible solution is never presented as a result.
+far (`stop_on_interrupt`); a second one aborts. A run without a feasible solution says so
+and exits 1: an infeasible solution is never presented as a result.
 """
 
 from __future__ import annotations
@@ -14,22 +14,24 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
 from vrp.errors import InputError, SolverError
-from vrp.evaluate import Evaluation
-from vrp.instance import Instance
-from vrp.io import read_instance, solution_to_dict, write_json
-from vrp.solvers.base import SolveResult, interrupted
+
+if TYPE_CHECKING:
+    from vrp.model.evaluate import Evaluation
+    from vrp.model.instance import Instance
+    from vrp.solvers import Interrupt, SolveResult
 
 
 class _Progress:
     """Elapsed time and best cost on stderr: one live line on a terminal, else a line now
-    and then (every ``max(2 s, limit / 5)``)."""
+    and then (every ``max(2 s, limit / 5)``); one line when ``interrupt`` is requested."""
 
-    def __init__(self, time_limit: float, stream: TextIO):
+    def __init__(self, time_limit: float, stream: TextIO, interrupt: Interrupt):
+        self.interrupt = interrupt
         self.stream = stream
         self.tty = stream.isatty()
         self.every = 0.2 if self.tty else max(2.0, time_limit / 5)
@@ -38,7 +40,7 @@ class _Progress:
         self.told_stop = False
 
     def __call__(self, elapsed: float, best: float | None) -> None:
-        if interrupted() and not self.told_stop:
+        if self.interrupt.requested and not self.told_stop:
             self.told_stop = True
             self._line("stopping: the best solution found so far follows (Ctrl-C again to abort)")
         if elapsed - self.last < self.every:
@@ -154,7 +156,8 @@ def solve(
     ] = None,
 ) -> None:
     """Solve an instance; print a summary, write the solution, draw the routes."""
-    from vrp.solvers import base, registry
+    from vrp.formats.io import read_instance, solution_to_dict, write_json
+    from vrp.solvers import get_solver, solve, solver_names, stop_on_interrupt
 
     if not (time_limit > 0 and math.isfinite(time_limit)):
         raise InputError(
@@ -162,31 +165,32 @@ def solve(
         )
     if seed < 0:
         raise InputError(f"must be a non-negative integer, got {seed}", field="--seed")
-    engine = registry.get_solver(solver)
-    if checkpoint is not None:
+    settings: dict[str, Any] = {}
+    if checkpoint is not None and solver in solver_names():  # get_solver names a wrong --solver
         if solver != "neural":
             raise InputError("only with --solver neural", field="--checkpoint")
         if not checkpoint.is_file():
             raise InputError("no such checkpoint file", field="--checkpoint", path=str(checkpoint))
-        engine.checkpoint = checkpoint  # type: ignore[attr-defined]
+        settings["checkpoint"] = checkpoint
+    engine = get_solver(solver, **settings)
     inst = read_instance(instance)
     if plot is not None:
-        from vrp.plot import can_plot
+        from vrp.draw.plot import can_plot
 
         reason = can_plot(inst)
         if reason is not None:
             raise InputError(f"cannot plot: {reason}", field="--plot")
     if map_html is not None:
-        from vrp.maps import map_region
+        from vrp.draw.maps import map_region
 
         map_region(inst, osrm)  # fails now, not after the solve
 
-    err = sys.stderr
-    progress = _Progress(time_limit, err)
-    try:
-        result = base.solve(inst, engine, time_limit, seed, progress, catch_interrupt=True)
-    finally:
-        progress.clear()
+    with stop_on_interrupt() as interrupt:
+        progress = _Progress(time_limit, sys.stderr, interrupt)
+        try:
+            result = solve(inst, engine, time_limit, seed, progress, interrupt=interrupt)
+        finally:
+            progress.clear()
     if result.solution is None or not result.feasible:
         why = "interrupted before one was found" if result.interrupted else f"in {time_limit:g} s"
         found = "" if result.solution is None else " (the engine's answer broke a rule)"
@@ -203,13 +207,13 @@ def solve(
     if out is not None:
         write_json(out, data)
     if plot is not None:
-        from vrp.plot import plot_routes
+        from vrp.draw.plot import plot_routes
 
         plot_routes(
             inst, result.solution, plot, title=f"{inst.name} ({inst.variant.name}, {result.solver})"
         )
     if map_html is not None:
-        from vrp.maps import write_route_map
+        from vrp.draw.maps import write_route_map
 
         write_route_map(inst, result.solution, map_html, osrm_url=osrm)
     if as_json:

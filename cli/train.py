@@ -8,8 +8,11 @@ Examples::
     vrp train --variant all --num-loc 50 --epochs 200 --resume checkpoints/all-n50.ckpt \\
         --out checkpoints/all-n50.ckpt
 
-A progress bar goes to stderr; after each epoch the validation gap to PyVRP is printed, the
-metrics are written to ``<out>.csv`` and the checkpoint to ``<out>``. Ctrl-C saves the
+The validation references (PyVRP with ``--val-time`` CPU s per instance) come from the
+reference store (`vrp.benchmark.references`: found by instance content, the missing ones
+solved and added) or, resuming, from the checkpoint. A progress bar goes to stderr; after
+each epoch the validation gap to PyVRP is printed, the metrics are written to ``<out>.csv``
+and the checkpoint to ``<out>``. Ctrl-C saves the
 checkpoint; ``--resume`` continues from it (``--epochs`` is the total to reach).
 """
 
@@ -22,7 +25,7 @@ from typing import Annotated
 import typer
 
 from vrp.errors import InputError
-from vrp.variants import parse_variant_list
+from vrp.model.variants import parse_variant_list
 
 
 def _variants(spec: str) -> tuple[str, ...]:
@@ -137,7 +140,7 @@ def train(
         label = "mixed" if "," in variant else re.sub(r"[^a-z0-9_-]", "", variant.lower())
         out = Path("checkpoints") / f"{label}-n{num_loc}.ckpt"
     from vrp.neural.policy import ModelArgs
-    from vrp.neural.train import TrainConfig
+    from vrp.neural.train import TrainConfig, resumed_reference, validation_set
     from vrp.neural.train import train as run
 
     config = TrainConfig(
@@ -155,9 +158,20 @@ def train(
         seed=seed,
         threads=threads,
     )
+    # The validation references: the resumed checkpoint's when they fit, else the store's
+    # (solving those it lacks); training itself never solves.
+    reference = resumed_reference(resume, config) if resume is not None else None
+    if reference is None:
+        from vrp.benchmark.references import reference_costs
+
+        reference = validation_set(config)
+        reference.costs = reference_costs(
+            reference.instances(), reference.solver, reference.time_limit_s
+        )
     history = run(
         config,
         out,
+        reference=reference,
         model_args=ModelArgs(embed_dim=embed_dim, num_layers=layers),
         resume=resume,
         weights_only=weights_only,

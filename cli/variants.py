@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from vrp.variants import all_variants
+from vrp.model.variants import all_variants
 
 
 def variants() -> None:

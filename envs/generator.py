@@ -1,7 +1,7 @@
 """`VRPGenerator`: batches of random instances, variants mixed per instance (RouteFinder style).
 
-The distributions are those of the project's instance generator (``vrp.generate``), drawn
-here as tensors for a whole batch:
+The distributions are those of the project's instance generator (``vrp.model.generate``), both
+reading `vrpspec.distributions`, drawn here as tensors for a whole batch:
 
 - coordinates uniform in ``[0, 1]^2``; 3 depots for MD (windows and the distance limit are
   drawn from the first), 1 otherwise;
@@ -34,21 +34,9 @@ import torch
 from rl4co.envs.common.utils import Generator
 from tensordict import TensorDict
 
-from envs.flags import Flags, parse_flags
 from envs.pool import MatrixPool
-
-NUM_DEPOTS_MD = 3
-DEPOT_HORIZON = 4.6
-DEMAND_RANGE = (1, 9)
-BACKHAUL_SHARE = 0.2
-SERVICE_TIME_RANGE = (0.15, 0.18)
-WINDOW_LENGTH_RANGE = (0.18, 0.2)
-DISTANCE_LIMIT_CAP = 2.8
-
-
-def capacity_for(num_customers: int) -> int:
-    """Q for n customers: ``30 + n // 5`` above 20, else 30 (as ``vrp.generate``)."""
-    return 30 + num_customers // 5 if num_customers > 20 else 30
+from vrpspec import distributions as spec
+from vrpspec.variants import Variant, parse_variant
 
 
 class VRPGenerator(Generator):
@@ -96,15 +84,15 @@ class VRPGenerator(Generator):
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f"prob_{key} must be in [0, 1], got {p}")
         if isinstance(variants, str) and variants == "all":
-            self.fixed: tuple[Flags, ...] | None = None
+            self.fixed: tuple[Variant, ...] | None = None
             may_md = prob_multi_depot > 0
         else:
             names = [variants] if isinstance(variants, str) else list(variants)
             if not names:
                 raise ValueError("variants must name at least one variant")
-            self.fixed = tuple(parse_flags(v) for v in names)
+            self.fixed = tuple(parse_variant(v) for v in names)
             may_md = any(f.multi_depot for f in self.fixed)
-        self.num_depots = NUM_DEPOTS_MD if may_md else 1
+        self.num_depots = spec.NUM_DEPOTS_MD if may_md else 1
         if pool is not None and pool.size < self.num_depots + num_loc:
             raise ValueError(
                 f"the pool has {pool.size} points, fewer than {self.num_depots + num_loc} nodes"
@@ -129,7 +117,14 @@ class VRPGenerator(Generator):
                 "multi_depot": u[:, 5] < p["multi_depot"],
             }
         rows = [
-            (f.open, f.backhaul > 0, f.backhaul == 2, f.limit, f.time_windows, f.multi_depot)
+            (
+                f.open,
+                f.backhaul != "none",
+                f.backhaul == "mixed",
+                f.distance_limit,
+                f.time_windows,
+                f.multi_depot,
+            )
             for f in self.fixed
         ]
         pick = torch.tensor(rows)[torch.randint(len(rows), (B,), generator=self.rng)]
@@ -153,14 +148,14 @@ class VRPGenerator(Generator):
         N = K + n
         f = self._flags(B)
 
-        depot_locs = self._rand(B, NUM_DEPOTS_MD, 2)
+        depot_locs = self._rand(B, spec.NUM_DEPOTS_MD, 2)
         customer_locs = self._rand(B, n, 2)
-        linehaul = self._ints(*DEMAND_RANGE, B, n)
-        backhaul_demand = self._ints(*DEMAND_RANGE, B, n)
-        is_backhaul = self._rand(B, n) < BACKHAUL_SHARE
+        linehaul = self._ints(*spec.DEMAND_RANGE, B, n)
+        backhaul_demand = self._ints(*spec.DEMAND_RANGE, B, n)
+        is_backhaul = self._rand(B, n) < spec.BACKHAUL_SHARE
         fallback = torch.randint(n, (B,), generator=self.rng)
-        service = self._uniform(*SERVICE_TIME_RANGE, B, n)
-        length = self._uniform(*WINDOW_LENGTH_RANGE, B, n)
+        service = self._uniform(*spec.SERVICE_TIME_RANGE, B, n)
+        length = self._uniform(*spec.WINDOW_LENGTH_RANGE, B, n)
         start_u = self._rand(B, n)
         limit_u = self._rand(B)
 
@@ -187,13 +182,13 @@ class VRPGenerator(Generator):
         forced = torch.zeros_like(is_backhaul)
         forced[torch.arange(B), fallback] = True
         is_backhaul = (is_backhaul | (forced & none_drawn[:, None])) & f["backhaul"][:, None]
-        q = float(capacity_for(n))
+        q = float(spec.capacity_for(n))
         delivery = torch.where(is_backhaul, 0.0, linehaul) / q
         pickup = torch.where(is_backhaul, backhaul_demand, 0.0) / q
 
         # Time windows, from depot 0.
         to_c, from_c = dur[:, 0, K:], dur[:, K:, 0]
-        horizon = torch.clamp((to_c + from_c + service + length).amax(-1), min=DEPOT_HORIZON)
+        horizon = torch.clamp((to_c + from_c + service + length).amax(-1), min=spec.DEPOT_HORIZON)
         first, last = to_c, horizon[:, None] - from_c - service - length
         start = first + start_u * (last - first)
         tw_on = f["time_windows"][:, None]
@@ -208,7 +203,7 @@ class VRPGenerator(Generator):
         # Distance limit, from depot 0.
         reach = torch.maximum(dist[:, 0, K:].amax(-1), dist[:, K:, 0].amax(-1))
         low = 2.0 * reach
-        high = torch.clamp(low + 1e-6, min=DISTANCE_LIMIT_CAP)
+        high = torch.clamp(low + 1e-6, min=spec.DISTANCE_LIMIT_CAP)
         limit = torch.where(f["limit"], low + limit_u * (high - low), torch.inf)
 
         zeros = torch.zeros(B, K, dtype=torch.float64)

@@ -27,7 +27,7 @@ chosen. An action is a node index:
 The episode is done once every customer is visited; the last route's return leg is counted
 all the same. Afterwards the only allowed action is the current depot, which changes nothing
 in the cost. The fleet is unlimited: the environment builds as many routes as it needs and
-does not know ``vehicles.count`` (the bridge in ``vrp.bridge`` refuses a count it cannot
+does not know ``vehicles.count`` (the bridge in ``vrp.neural.bridge`` refuses a count it cannot
 honour).
 
 Rules (FORMAT.md, enforced by the mask)
@@ -48,7 +48,7 @@ route distance so far ``len``, iff it is unvisited and
 A depot may be chosen as the next start only if some unvisited customer can be served from
 it by a route of its own (``start_feasible``), so no route ever starts without a customer
 to take and the mask never runs empty — provided every customer can be served alone from
-some depot (the generator guarantees it, ``vrp.bridge`` checks it). The look-ahead uses the
+some depot (the generator guarantees it, ``vrp.neural.bridge`` checks it). The look-ahead uses the
 direct return leg; with matrices that break the triangle inequality a route that could only
 get home in time through a detour is masked, otherwise the mask accepts every route
 FORMAT.md accepts. Limits are compared with a tolerance of 1e-9 (float64) times
@@ -61,7 +61,7 @@ computed from the action sequence by `VRPEnv.get_reward`.
 TensorDict keys and shapes (the one place they are written down)
 ----------------------------------------------------------------
 Instance keys, read by `VRPEnv.reset` (made by `envs.generator.VRPGenerator` or by
-``vrp.bridge``). Floats share one dtype (float32 or float64); ``[B, 1]`` is one value per
+``vrp.neural.bridge``). Floats share one dtype (float32 or float64); ``[B, 1]`` is one value per
 instance.
 
 ====================  ============  =====================================================

@@ -3,7 +3,7 @@
 A `MatrixPool` holds P points (road points from OSRM, or a synthetic stand-in) with their
 ``[P, P]`` distance and duration matrices; `envs.generator.VRPGenerator` samples instances
 from it (the RRNCO idea: train on real, asymmetric matrices). Everything in a pool is in
-environment units, fixed by `unit_scale` — the same rule ``vrp.bridge`` applies to a single
+environment units, fixed by `unit_scale` — the same rule ``vrp.neural.bridge`` applies to a single
 instance, so that the model sees both on one scale:
 
 - coordinates already inside ``[0, 1]^2`` stay as they are; others are shifted to the origin
@@ -22,21 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-EARTH_RADIUS_M = 6_371_008.8
+from vrpspec.distances import local_projection
+
 POOL_FIELDS = ("locs", "distance", "duration")  # the arrays of a saved pool
-
-
-def local_projection(lonlat: np.ndarray) -> np.ndarray:
-    """``[P, 2]`` degrees ``(lon, lat)`` -> ``[P, 2]`` metres, equirectangular about the centre.
-
-    Good to a fraction of a percent over a city; for features only, never for costs.
-    """
-    lonlat = np.asarray(lonlat, dtype=float)
-    lon0 = 0.5 * (lonlat[:, 0].min() + lonlat[:, 0].max())
-    lat0 = 0.5 * (lonlat[:, 1].min() + lonlat[:, 1].max())
-    x = np.radians(lonlat[:, 0] - lon0) * np.cos(np.radians(lat0))
-    y = np.radians(lonlat[:, 1] - lat0)
-    return EARTH_RADIUS_M * np.stack([x, y], axis=-1)
 
 
 @dataclass(frozen=True)

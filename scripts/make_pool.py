@@ -3,7 +3,7 @@ with their asymmetric distance and duration tables, saved as an `envs.pool.Matri
 
     .venv/bin/python scripts/make_pool.py monaco 600 pools/monaco-600.npz
 
-Points are drawn along the region's roads (`vrp.city.road_table`: snapped, mutually
+Points are drawn along the region's roads (`vrp.roads.city.road_table`: snapped, mutually
 reachable), the table comes from a local osrm-routed started for the duration, and the pool
 is stored in environment units (`envs.pool.unit_scale`). Train on it with
 ``vrp train --pool pools/monaco-600.npz --matrix-share 0.25``.
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from envs.pool import MatrixPool
-from vrp.city import road_table
-from vrp.osrm import connect, load_region
+from vrp.roads.city import road_table
+from vrp.roads.osrm import connect, load_region
 
 
 def main() -> None:

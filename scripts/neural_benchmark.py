@@ -17,9 +17,11 @@ count); every cost from `evaluate()`::
         --count 100 --reference-time 10 --out results/neural
 
 The PyVRP references are the costly part (100 per variant and size at 10 s: 26.7 CPU-hours),
-so they are kept in a file that is committed, ``--references`` (`REFERENCES`), one JSON line
-per instance with a hash of the instance, so that they accumulate from session to session
-and a changed generator cannot pass old costs off as references. ``--reference-only`` only
+so they are kept in a file that is committed, ``--references`` (`REFERENCES`): a file of
+the reference store (`vrp.benchmark.references`), one JSON line per instance with a hash
+of its data, found by that hash, so that they accumulate from session to session and a
+changed generator cannot pass old costs off as references. ``vrp train`` and ``vrp
+benchmark --reference store:pyvrp@10`` read the same records. ``--reference-only`` only
 adds references, in index order over all variants and sizes (instance 0 of every variant
 and size, then instance 1, ...), so that a run stopped at any point leaves every variant
 about as far along; ``--shard K/M`` takes the instances whose index is K modulo M, in
@@ -34,7 +36,13 @@ and size with a hash of its instances and of the checkpoint file, the cost of ea
 and the batch's wall and CPU seconds: the 96 batches of the table are slow on a CPU (its
 CPU s / inst, times 100). ``--neural-only`` only adds batches (``--shard K/M``: every M-th
 one), so that they can run while the references do, or in another session; ``gaps``
-decodes those it lacks.
+decodes those it lacks, timed as `vrp benchmark` times a batch (`timed_solve_many`).
+
+Beyond this table, the same comparison is a use of ``vrp benchmark``, which decodes the
+neural solver's runs in batches and keeps them with its other runs::
+
+    vrp benchmark --generate cvrp:50:100 --generate-seed 1 --solvers neural \\
+        --reference stored:pyvrp@10 --out results/neural-cvrp
 """
 
 from __future__ import annotations
@@ -54,30 +62,34 @@ from typing import Any
 
 import torch
 
-from vrp.benchmark import append_jsonl, code_version, machine, read_jsonl, short_hash
-from vrp.benchmark_report import machine_text
+from vrp.benchmark.references import ReferenceStore, instance_digest, is_short
+from vrp.benchmark.report import machine_text
+from vrp.benchmark.runner import (
+    append_jsonl,
+    code_version,
+    machine,
+    read_jsonl,
+    short_hash,
+    timed_solve_many,
+)
 from vrp.errors import InputError
-from vrp.evaluate import evaluate
-from vrp.generate import generate_many
-from vrp.io import atomic_write, instance_to_dict, read_instance
-from vrp.solvers.base import run_solver
+from vrp.formats.io import atomic_write, read_instance
+from vrp.model.evaluate import evaluate
+from vrp.model.generate import generate_many
+from vrp.model.variants import parse_variant_list
 from vrp.solvers.neural import NeuralSolver, pick_checkpoint
-from vrp.solvers.registry import get_solver
-from vrp.variants import parse_variant_list
 
 TEST_SEED = 1
+REFERENCE_SOLVER = "pyvrp"
 REFERENCES = Path("docs/data/neural-references.jsonl")
-"""The committed store of PyVRP references for the gap table."""
+"""The committed PyVRP references of the gap table: a file of the reference store
+(`vrp.benchmark.references`), which this script reads and grows."""
 RUNS = Path("docs/data/neural-runs.jsonl")
 """The committed store of neural runs (one batch per variant and size) for the gap table."""
 
 
 def _variants(spec: str) -> list[str]:
     return list(parse_variant_list(spec))
-
-
-def _clock() -> tuple[float, float]:
-    return time.perf_counter(), time.process_time()
 
 
 def timing(args: argparse.Namespace) -> None:
@@ -91,87 +103,32 @@ def timing(args: argparse.Namespace) -> None:
         ]
         for label, starts in (("8 symmetries x 1 start", 1), ("8 symmetries x every start", None)):
             solver = NeuralSolver(args.checkpoint, augment=8, num_starts=starts)
-            solver.solve_many(insts[:1])  # load the model and warm up
-            w0, c0 = _clock()
-            sols = solver.solve_many(insts)
-            w1, c1 = _clock()
+            sols, wall, cpu = timed_solve_many(solver, insts)  # the model loaded beforehand
             bad = sum(not evaluate(i, s).feasible for i, s in zip(insts, sols, strict=True))
             assert bad == 0, f"{bad} infeasible"
             print(
-                f"| {n} | {len(insts)} | {label} | {w1 - w0:.1f} | {c1 - c0:.1f} | "
-                f"{(w1 - w0) / len(insts):.3f} |"
+                f"| {n} | {len(insts)} | {label} | {wall:.1f} | {cpu:.1f} | "
+                f"{wall / len(insts):.3f} |"
             )
 
 
-def instance_digest(inst) -> str:
-    """A short hash of the instance's FORMAT.md JSON: a reference belongs to these data."""
-    return short_hash(json.dumps(instance_to_dict(inst), sort_keys=True))
+def reference_store(args: argparse.Namespace) -> ReferenceStore:
+    """The reference store on ``--references`` (the committed file by default): looked up
+    by instance content, grown by the PyVRP runs this script makes."""
+    return ReferenceStore(Path(args.references))
 
 
-def read_references(path: Path, time_limit: float) -> dict[str, dict[str, Any]]:
-    """The references in ``path`` made with ``time_limit``, by instance name (the last wins)."""
-    return {r["instance"]: r for r in read_jsonl(path) if r.get("time_limit") == time_limit}
-
-
-def _stored(inst, done: dict[str, dict[str, Any]], digest: str | None = None):
-    """The stored reference of ``inst`` if it was made for these data, else None."""
-    old = done.get(inst.name)
-    if old is None or old.get("digest") != (digest or instance_digest(inst)):
-        return None
-    return old
-
-
-def reference_for(
-    inst, done: dict[str, dict[str, Any]], pyvrp: Any, args: argparse.Namespace
-) -> dict[str, Any]:
-    """The stored reference of ``inst``, or a new PyVRP run appended to the store."""
-    digest = instance_digest(inst)
-    old, stored = done.get(inst.name), _stored(inst, done, digest)
-    if stored is not None and not (args.redo_short and _short(stored, args.reference_time)):
-        return stored
-    if stored is not None:
-        print(
-            f"{inst.name}: stored reference got {stored['cpu_s']} CPU s; solving again",
-            file=sys.stderr,
-        )
-    elif old is not None:
-        print(f"{inst.name}: stored reference is for other data; solving again", file=sys.stderr)
-    res = run_solver(pyvrp, inst, args.reference_time, seed=0)
-    rec = {
-        "instance": inst.name,
-        "variant": inst.variant.name,
-        "n": inst.num_customers,
-        "digest": digest,
-        "time_limit": args.reference_time,
-        "cost": res.cost if res.feasible else None,
-        "wall_s": round(res.runtime_s, 3),
-        "cpu_s": round(res.cpu_s, 3),
-        **_provenance(),
-        "date": time.strftime("%Y-%m-%d %H:%M"),
-    }
-    append_jsonl(Path(args.references), rec)
-    done[inst.name] = rec
+def reference_for(inst, store: ReferenceStore, args: argparse.Namespace) -> dict[str, Any]:
+    """The stored reference of ``inst``, or a new PyVRP run added to the store (a short one
+    solved again with ``--redo-short``)."""
+    rec = store.get(inst, REFERENCE_SOLVER, args.reference_time, redo_short=args.redo_short)
+    assert rec is not None  # solve=True
     return rec
-
-
-@functools.cache
-def _provenance() -> dict[str, str]:
-    """The engine version and the commit this run started from, read once (later commits
-    of the checkout do not change them)."""
-    from importlib.metadata import version
-
-    return {"engine": f"pyvrp {version('pyvrp')}", "code": code_version()}
-
-
-def _short(rec: dict[str, Any], time_limit: float) -> bool:
-    """Whether a reference got under 90% of its CPU budget (the wall cap cut it short)."""
-    return rec["cpu_s"] < 0.9 * time_limit
 
 
 def references_only(args: argparse.Namespace) -> None:
     """Add references in index order over all variants and sizes (see the module doc)."""
-    done = read_references(Path(args.references), args.reference_time)
-    pyvrp = get_solver("pyvrp")
+    store = reference_store(args)
     shard, shards = args.shard
     order = [
         (i, n, v) for i in range(args.count) for n in args.sizes for v in _variants(args.variants)
@@ -181,8 +138,8 @@ def references_only(args: argparse.Namespace) -> None:
         if i % shards != shard:
             continue
         inst = generate_many(v, n, 1, seed=TEST_SEED, first=i)[0]
-        before = done.get(inst.name)
-        rec = reference_for(inst, done, pyvrp, args)
+        before = store.lookup(inst, REFERENCE_SOLVER, args.reference_time)
+        rec = reference_for(inst, store, args)
         if rec is not before:
             added += 1
             print(
@@ -194,14 +151,16 @@ def references_only(args: argparse.Namespace) -> None:
     print(f"added {added} references to {args.references}", file=sys.stderr)
 
 
-def _instance_groups(args: argparse.Namespace, done: dict[str, dict[str, Any]]):
-    """(variant, n, instances): generated ones that have a reference, or the files given."""
+def _instance_groups(args: argparse.Namespace, store: ReferenceStore):
+    """(variant, n, instances): generated ones (with ``--with-references``, those the store
+    has a reference for), or the files given."""
     if not args.files:
         for n in args.sizes:
             for v in _variants(args.variants):
                 insts = generate_many(v, n, args.count, seed=TEST_SEED)
                 if args.with_references:
-                    insts = [i for i in insts if _stored(i, done) is not None]
+                    tl = args.reference_time
+                    insts = [i for i in insts if store.lookup(i, REFERENCE_SOLVER, tl)]
                 if insts:
                     yield v, n, insts
         return
@@ -236,19 +195,16 @@ def neural_run_for(
     if name in runs:
         return runs[name]
     neural = NeuralSolver(str(path), augment=8, num_starts=None, threads=args.threads)
-    neural.solve_many(insts[:1])  # load the model and warm up
-    w0, c0 = _clock()
-    sols = neural.solve_many(insts)
-    w1, c1 = _clock()
+    sols, wall, cpu = timed_solve_many(neural, insts)  # the model loaded beforehand
     evals = [evaluate(i, s) for i, s in zip(insts, sols, strict=True)]
     rec = {
         **key,
         "costs": [e.cost if e.feasible else None for e in evals],
-        "wall_s": round(w1 - w0, 3),
-        "cpu_s": round(c1 - c0, 3),
+        "wall_s": round(wall, 3),
+        "cpu_s": round(cpu, 3),
         "torch": torch.__version__,
         "machine": machine_text(machine()),
-        "code": _provenance()["code"],
+        "code": _code(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
     append_jsonl(Path(args.runs), rec)
@@ -277,18 +233,17 @@ def gaps(args: argparse.Namespace) -> None:
     if args.reference_only:
         references_only(args)
         return
-    done = read_references(Path(args.references), args.reference_time)
+    store = reference_store(args)
     runs = read_runs(Path(args.runs))
-    pyvrp = get_solver("pyvrp")
     rows, used_refs, used_runs = [], [], []
     shard, shards = args.shard
-    for k, (v, n, insts) in enumerate(_instance_groups(args, done)):
+    for k, (v, n, insts) in enumerate(_instance_groups(args, store)):
         if args.neural_only:
             if k % shards == shard:
                 rec = neural_run_for(v, n, insts, runs, args)
                 print(f"{v} n={n}: {rec['wall_s']:.1f} s", file=sys.stderr, flush=True)
             continue
-        refs = [reference_for(inst, done, pyvrp, args) for inst in insts]
+        refs = [reference_for(inst, store, args) for inst in insts]
         run = neural_run_for(v, n, insts, runs, args)
         used_refs += refs
         used_runs.append(run)
@@ -298,7 +253,7 @@ def gaps(args: argparse.Namespace) -> None:
                 infeasible += 1
             elif ref["cost"]:
                 gap_list.append(cost / ref["cost"] - 1)
-        short = sum(_short(r, args.reference_time) for r in refs)
+        short = sum(is_short(r) for r in refs)
         rows.append(
             (
                 v,
@@ -355,6 +310,13 @@ def provenance(refs: list[dict[str, Any]], runs: list[dict[str, Any]]) -> str:
         f"batches (torch {spread(runs, 'torch')}; {run_dates[0]} to {run_dates[-1]}; "
         f"code {spread(runs, 'code')}; decoded on {spread(runs, 'machine')})."
     )
+
+
+@functools.cache
+def _code() -> str:
+    """The commit this run started from, read once (later commits of the checkout do not
+    change it)."""
+    return code_version()
 
 
 def _shard(text: str) -> tuple[int, int]:

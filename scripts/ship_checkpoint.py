@@ -1,5 +1,9 @@
 """Ship a trained model: copy a training checkpoint into checkpoints/ with its model card.
 
+checkpoints/ is the package data `vrp.checkpoints` (`vrp.solvers.neural.checkpoint_dir`): the
+folder the neural solver reads is the one this script writes, in the checkout whose `.venv`
+runs it.
+
 The copy keeps the weights, the per-variant cost scales and every piece of metadata (model
 arguments, training configuration, validation references, history, runs) but drops the
 optimizer state, so it stays a few MB; `vrp train --resume` still continues from it (with a
@@ -15,8 +19,7 @@ import argparse
 from pathlib import Path
 
 from vrp.neural.checkpoint import META, model_card, read_checkpoint, write_checkpoint
-
-ROOT = Path(__file__).resolve().parents[1]
+from vrp.solvers.neural import checkpoint_dir
 
 
 def main() -> None:
@@ -30,13 +33,13 @@ def main() -> None:
     ckpt = read_checkpoint(args.source)
     ckpt["optimizer_states"] = []
     ckpt["lr_schedulers"] = []
-    out = ROOT / "checkpoints" / f"{args.name}.ckpt"
+    out = checkpoint_dir() / f"{args.name}.ckpt"
     write_checkpoint(ckpt, out)
     card = model_card(ckpt[META], args.name)
     if args.note:
         head, rest = card.split("\n\n", 1)
         card = head + "\n\n" + "\n".join(args.note) + "\n\n" + rest
-    (ROOT / "checkpoints" / f"{args.name}.md").write_text(card)
+    out.with_suffix(".md").write_text(card)
     print(f"{out} ({out.stat().st_size / 1e6:.1f} MB) and {out.with_suffix('.md')}")
 
 

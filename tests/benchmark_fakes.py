@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import time
 
-from vrp.instance import Instance
-from vrp.solution import Route, Solution
+from vrp.model.instance import Instance
+from vrp.model.solution import Route, Solution
+from vrp.model.variants import Variant
 from vrp.solvers import registry
-from vrp.variants import Variant
 
 
 def _alone(instance: Instance) -> Solution:
@@ -30,7 +30,7 @@ class _Fake:
 class Alone(_Fake):
     name = "fake-alone"
 
-    def solve(self, instance, time_limit, seed=0, progress=None):
+    def solve(self, instance, budget, seed=0, progress=None):
         return _alone(instance)
 
 
@@ -39,7 +39,7 @@ class Sleepy(_Fake):
 
     name = "fake-sleepy"
 
-    def solve(self, instance, time_limit, seed=0, progress=None):
+    def solve(self, instance, budget, seed=0, progress=None):
         time.sleep(0.4)
         return _alone(instance)
 
@@ -49,35 +49,35 @@ class Overloaded(_Fake):
 
     name = "fake-overloaded"
 
-    def solve(self, instance, time_limit, seed=0, progress=None):
+    def solve(self, instance, budget, seed=0, progress=None):
         return Solution([Route(0, range(instance.num_depots, instance.num_nodes))])
 
 
 class Raises(_Fake):
     name = "fake-raises"
 
-    def solve(self, instance, time_limit, seed=0, progress=None):
+    def solve(self, instance, budget, seed=0, progress=None):
         raise RuntimeError("engine exploded")
 
 
 class Nothing(_Fake):
     name = "fake-nothing"
 
-    def solve(self, instance, time_limit, seed=0, progress=None):
+    def solve(self, instance, budget, seed=0, progress=None):
         return None
 
 
 class Dies(_Fake):
     name = "fake-dies"
 
-    def solve(self, instance, time_limit, seed=0, progress=None):
+    def solve(self, instance, budget, seed=0, progress=None):
         os._exit(3)
 
 
 class Hangs(_Fake):
     name = "fake-hangs"
 
-    def solve(self, instance, time_limit, seed=0, progress=None):
+    def solve(self, instance, budget, seed=0, progress=None):
         time.sleep(60)
 
 

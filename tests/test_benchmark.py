@@ -16,19 +16,37 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from vrp import benchmark as bm
-from vrp import benchmark_report as rep
+from vrp.benchmark import report as rep
+from vrp.benchmark import runner as bm
+from vrp.benchmark.references import ReferenceStore, instance_digest
+from vrp.formats.io import write_instance
+from vrp.model.evaluate import evaluate
+from vrp.model.generate import generate_many
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path("/work/shared/benchmarks")
 
 
 @pytest.fixture(autouse=True)
-def fakes(monkeypatch):
+def fakes(monkeypatch, tmp_path):
     from vrp.solvers import registry
 
     monkeypatch.setattr(registry, "_ENGINES", dict(registry._ENGINES))
     benchmark_fakes.register()
+    registry._ENGINES["fake-batch"] = (__name__, "Batch")
+    monkeypatch.setenv("VRP_CACHE_DIR", str(tmp_path / "cache"))  # the local reference store
+
+
+class Batch(benchmark_fakes.Alone):
+    """Solves many instances in one call, like the neural solver, and writes how many to the
+    file ``$FAKE_BATCH_LOG``."""
+
+    name = "fake-batch"
+
+    def solve_many(self, instances):
+        with open(os.environ["FAKE_BATCH_LOG"], "a") as fh:
+            fh.write(f"{len(instances)}\n")
+        return [benchmark_fakes._alone(i) for i in instances]
 
 
 def _bench(*args: str) -> object:
@@ -229,6 +247,8 @@ def test_scanning_a_folder_reads_instances_and_skips_solutions_tables_and_notes(
         (["--time-limit", "0"], "--time-limit"),
         (["--generate", "cvrp:10"], "--generate"),
         (["--reference", "missing.csv"], "--reference"),
+        (["--reference", "store:pyvrp"], "--reference: expected store:SOLVER@SECONDS"),
+        (["--reference", "stored:nope@1"], "--reference: unknown solver"),
         (["--seeds", "0"], "--seeds"),
     ],
 )
@@ -280,3 +300,99 @@ def test_the_code_stamp_is_dirty_for_changed_code_but_not_for_appended_data(tmp_
     assert bm.code_version(tmp_path) == clean
     code.write_text("x = 2\n")
     assert bm.code_version(tmp_path) == clean + "+dirty"
+
+
+# -- the reference store ----------------------------------------------------------------------
+
+
+COMMITTED = ROOT / "docs" / "data" / "neural-references.jsonl"
+
+
+def test_the_store_finds_a_committed_reference_by_the_instances_content(tmp_path):
+    first = json.loads(COMMITTED.open().readline())  # as committed: no solver field
+    inst = generate_many(first["variant"], first["n"], 1, seed=1)[0]
+    path = tmp_path / "renamed.json"  # the same data under another name and file
+    write_instance(inst, path)
+    from vrp.formats.io import read_instance
+
+    again = read_instance(path)
+    store = ReferenceStore.default()
+    assert len(store) >= 9600 and store.read_only == (COMMITTED,)
+    for instance in (inst, again):
+        found = store.lookup(instance, "pyvrp", first["time_limit"])
+        assert found is not None and found["cost"] == first["cost"]
+    assert store.lookup(inst, "pyvrp", 5.0) is None  # another limit is another reference
+    assert store.lookup(inst, "ortools", first["time_limit"]) is None
+
+
+def test_a_stored_reference_for_other_data_under_the_same_name_is_refused(tmp_path):
+    inst = generate_many("cvrp", 6, 1, seed=0)[0]
+    file = tmp_path / "refs.jsonl"
+    stale = {"instance": inst.name, "digest": "0" * 16, "solver": "fake-alone",
+             "time_limit": 1.0, "cost": 1.0, "cpu_s": 1.0, "wall_s": 1.0}  # fmt: skip
+    file.write_text(json.dumps(stale) + "\n")
+    store = ReferenceStore(file)
+    assert store.lookup(inst, "fake-alone", 1) is None
+    assert store.stale(inst, "fake-alone", 1) == stale
+    assert store.get(inst, "fake-alone", 1, solve=False) is None
+    fresh = store.get(inst, "fake-alone", 1, log=None)  # solved again, for these data
+    assert fresh["digest"] == instance_digest(inst) and fresh["cost"] != 1.0
+
+
+def test_a_missing_reference_is_solved_once_and_then_read_from_its_file(tmp_path, monkeypatch):
+    inst = generate_many("vrptw", 6, 1, seed=3)[0]
+    file = tmp_path / "refs.jsonl"
+    rec = ReferenceStore(file).get(inst, "fake-alone", 2, log=None)
+    assert rec["solver"] == "fake-alone" and rec["seed"] == 0 and rec["time_limit"] == 2.0
+    assert rec["cost"] == evaluate(inst, benchmark_fakes._alone(inst)).cost  # evaluate()'s
+    assert [json.loads(line) for line in file.read_text().splitlines()] == [rec]
+
+    def no_solving(*args, **kwargs):
+        raise AssertionError("solved again")
+
+    monkeypatch.setattr(ReferenceStore, "add", no_solving)
+    assert ReferenceStore(file).costs([inst], "fake-alone", 2) == [rec["cost"]]
+    assert ReferenceStore(file).costs([inst], "fake-alone", 3, solve=False) == [None]
+
+
+def test_vrp_benchmark_gaps_to_the_reference_store_solve_the_missing_ones_once(tmp_path):
+    out = tmp_path / "res"
+    args = ("--generate", "cvrp:6:2", "--solvers", "fake-alone,fake-overloaded",
+            "--time-limit", "1", "--out", str(out))  # fmt: skip
+    _bench(*args, "--reference", "store:fake-alone@1")
+    local = tmp_path / "cache" / "references.jsonl"
+    assert len(local.read_text().splitlines()) == 2  # one per instance, solved before the runs
+    rows = _rows(out)
+    assert {r["gap"] for r in rows if r["solver"] == "fake-alone"} == {"0.0"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert "fake-alone at 1 CPU s, seed 0, from the reference store" in summary["meta"]["reference"]
+
+    _bench(*args, "--reference", "stored:fake-alone@1")
+    assert len(local.read_text().splitlines()) == 2  # nothing solved again
+    _bench("--generate", "cvrp:7:1", "--solvers", "fake-alone", "--out", str(tmp_path / "b"),
+           "--reference", "stored:fake-alone@1")  # fmt: skip
+    assert _rows(tmp_path / "b")[0]["gap"] == ""  # not stored, not solved: no gap
+    assert len(local.read_text().splitlines()) == 2
+
+
+def test_an_engine_that_solves_many_at_once_gets_its_runs_in_one_batch_per_variant_and_size(
+    tmp_path, monkeypatch
+):
+    calls = tmp_path / "calls"
+    monkeypatch.setenv("FAKE_BATCH_LOG", str(calls))
+    out = tmp_path / "res"
+    args = ("--generate", "cvrp:5:3", "--generate", "vrptw:5:2", "--solvers",
+            "fake-batch,fake-alone", "--out", str(out))  # fmt: skip
+    _bench(*args)
+    recs = bm.read_records(out)
+    batch = {r["instance"]: r for r in recs if r["solver"] == "fake-batch"}
+    assert {k: r["batch"] for k, r in batch.items()} == {
+        **{f"cvrp-n5-s0-00{i}": 3 for i in range(3)},
+        **{f"vrptw-n5-s0-00{i}": 2 for i in range(2)},
+    }
+    assert calls.read_text().split() == ["1", "3", "1", "2"]  # a warm-up, then the batch
+    assert all(r["status"] == "ok" and r["solution"] for r in batch.values())
+    assert all("batch" not in r for r in recs if r["solver"] == "fake-alone")
+    assert len(recs) == 10
+    _bench(*args)
+    assert len(bm.read_records(out)) == 10  # resumed: nothing to run

@@ -1,4 +1,4 @@
-"""The bridge (vrp.bridge) and the environment against `evaluate`: random rollouts are feasible
+"""The bridge (vrp.neural.bridge) and the env against `evaluate`: random rollouts are feasible
 and cost what the reward says; feasible solutions from anywhere step through the mask."""
 
 from __future__ import annotations
@@ -14,7 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envs import VRPEnv, VRPGenerator, rollout, synthetic_pool, uniform_policy
-from vrp.bridge import (
+from vrp.errors import InputError
+from vrp.model.evaluate import evaluate
+from vrp.model.generate import generate
+from vrp.model.instance import Instance
+from vrp.model.solution import Route, Solution
+from vrp.model.variants import VARIANT_NAMES
+from vrp.neural.bridge import (
     costs,
     from_td,
     to_action_tensor,
@@ -23,12 +29,6 @@ from vrp.bridge import (
     to_solution,
     to_solutions,
 )
-from vrp.errors import InputError
-from vrp.evaluate import evaluate
-from vrp.generate import generate
-from vrp.instance import Instance
-from vrp.solution import Route, Solution
-from vrp.variants import VARIANT_NAMES
 
 POOL = synthetic_pool(150, seed=1)
 F64 = torch.float64
@@ -192,14 +192,14 @@ def test_single_customer_routes_from_every_depot_that_can_serve_them_step_throug
 def test_a_pyvrp_solution_is_never_blocked(name):
     if not Path(__file__).parents[1].joinpath("vrp/solvers/pyvrp.py").exists():
         pytest.skip("the pyvrp engine is not there yet")
-    from vrp.solvers.registry import get_solver
+    from vrp.solvers import Budget, get_solver
 
     solver = get_solver("pyvrp")
     instances = [generate(name, 10, 1)]
     if name in ("vrptw", "mdovrpmbltw", "vrpbl", "ovrpmb"):
         instances.append(matrix_instance(name, 10, 2))
     for inst in instances:
-        sol = solver.solve(inst, 0.05, 0)
+        sol = solver.solve(inst, Budget(0.05), 0)
         if sol is None or not evaluate(inst, sol).feasible:
             continue  # judged by the solver's own tests
         assert_steps_through(inst, sol)

@@ -16,8 +16,6 @@ from envs import (
     MatrixPool,
     VRPEnv,
     VRPGenerator,
-    capacity_for,
-    parse_flags,
     rollout,
     synthetic_pool,
     uniform_policy,
@@ -25,12 +23,12 @@ from envs import (
     variant_names,
 )
 from envs.pool import POOL_FIELDS
-from vrp import generate as core_generate
-from vrp.bridge import from_td
-from vrp.evaluate import evaluate
-from vrp.instance import great_circle_matrix
-from vrp.solution import Route, Solution
-from vrp.variants import VARIANT_NAMES as CORE_NAMES
+from vrp.model.evaluate import evaluate
+from vrp.model.solution import Route, Solution
+from vrp.neural.bridge import from_td
+from vrpspec.distances import great_circle_matrix
+from vrpspec.distributions import capacity_for
+from vrpspec.variants import parse_variant
 
 POOL = synthetic_pool(120, seed=0)
 INF = math.inf
@@ -51,7 +49,7 @@ def assert_rollouts_agree_with_evaluate(
     env = VRPEnv()
     final, actions = run(env, cast(td, dtype), seed)
     reward = env.get_reward(final, actions)
-    from vrp.bridge import EnvBatch, to_solutions
+    from vrp.neural.bridge import EnvBatch, to_solutions
 
     instances = from_td(td)
     K = td["depot_valid"].shape[-1]
@@ -65,9 +63,10 @@ def assert_rollouts_agree_with_evaluate(
 # -- names and the generator ----------------------------------------------------------------
 
 
-def test_the_environment_names_the_48_variants_in_the_order_of_vrp_variants():
-    assert VARIANT_NAMES == CORE_NAMES
-    assert [parse_flags(name).index for name in CORE_NAMES] == list(range(48))
+def test_the_environment_reads_each_variant_at_its_index_in_the_shared_table():
+    for i, name in enumerate(VARIANT_NAMES):
+        assert variant_index(VRPGenerator(6, name, seed=i)(2)).tolist() == [i, i]
+    assert [parse_variant(name).index for name in VARIANT_NAMES] == list(range(48))
 
 
 @pytest.mark.parametrize("name", VARIANT_NAMES)
@@ -88,11 +87,6 @@ def test_a_list_of_variants_is_drawn_among_those_only():
     assert td["depot_valid"].shape[-1] == 1  # no depot slots for MD when no MD is drawn
 
 
-@pytest.mark.parametrize("n", [1, 20, 21, 100])
-def test_capacity_follows_the_instance_generator(n):
-    assert capacity_for(n) == core_generate.capacity_for(n)
-
-
 @pytest.mark.parametrize("pool", [None, POOL], ids=["square", "pool"])
 def test_generated_batches_follow_the_instance_generators_distributions(pool):
     n = 40
@@ -100,7 +94,13 @@ def test_generated_batches_follow_the_instance_generators_distributions(pool):
     K = td["depot_valid"].shape[-1]
     assert K == 3
     q = capacity_for(n)
-    flags = torch.tensor([parse_flags(v) for v in variant_names(td)], dtype=torch.long)
+    variants = [parse_variant(v) for v in variant_names(td)]
+    flags = torch.tensor(
+        [
+            (v.multi_depot, v.open, v.backhaul_code, v.distance_limit, v.time_windows)
+            for v in variants
+        ]
+    )
     md, is_open, backhaul, limit, tw = flags.T.bool()
     locs = td["locs"]
     assert ((locs >= 0) & (locs <= 1)).all()

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from vrp.evaluate import evaluate
-from vrp.instance import Instance
-from vrp.solution import Route, Solution
+from vrp.model.evaluate import evaluate
+from vrp.model.instance import Instance
+from vrp.model.solution import Route, Solution
 
 INF = math.inf
 

@@ -1,4 +1,4 @@
-"""The seeded generator (vrp.generate) and `vrp generate`: every variant, RouteFinder's draws."""
+"""The seeded generator (vrp.model.generate) and `vrp generate`: all variants, RouteFinder draws."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from vrp.errors import InputError
-from vrp.evaluate import evaluate
-from vrp.generate import capacity_for, generate, generate_many
-from vrp.instance import Instance
-from vrp.io import read_instance, write_instance
-from vrp.solution import Route, Solution
-from vrp.variants import VARIANT_NAMES, Variant, parse_variant, parse_variant_list
+from vrp.formats.io import read_instance, write_instance
+from vrp.model.evaluate import evaluate
+from vrp.model.generate import capacity_for, generate, generate_many
+from vrp.model.instance import Instance
+from vrp.model.solution import Route, Solution
+from vrp.model.variants import VARIANT_NAMES, Variant, parse_variant, parse_variant_list
 
 ARRAYS = ("locations", "delivery", "pickup", "service_time", "tw_early", "tw_late")
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from vrp.evaluate import evaluate
-from vrp.io import read_instance
-from vrp.solution import Route, Solution
+from vrp.formats.io import read_instance
+from vrp.model.evaluate import evaluate
+from vrp.model.solution import Route, Solution
 
 INSTANCES = Path(__file__).resolve().parents[1] / "instances"
 FILES = sorted(INSTANCES.glob("*.json"))

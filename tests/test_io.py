@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from vrp.errors import InputError
-from vrp.evaluate import evaluate
-from vrp.io import (
+from vrp.formats.io import (
     atomic_write,
     instance_from_dict,
     instance_to_dict,
@@ -21,7 +20,8 @@ from vrp.io import (
     write_instance,
     write_solution,
 )
-from vrp.solution import Solution
+from vrp.model.evaluate import evaluate
+from vrp.model.solution import Solution
 
 GOOD = {
     "format": "vrp-instance/1",

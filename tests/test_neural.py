@@ -19,15 +19,21 @@ from typer.testing import CliRunner
 from cli.main import app
 from envs.pool import synthetic_pool
 from vrp.errors import InputError
-from vrp.evaluate import evaluate
-from vrp.generate import generate, generate_many
-from vrp.instance import Instance
+from vrp.model.evaluate import evaluate
+from vrp.model.generate import generate, generate_many
+from vrp.model.instance import Instance
+from vrp.model.variants import VARIANT_NAMES
 from vrp.neural.checkpoint import FORMAT, META, load_policy, read_checkpoint, write_checkpoint
 from vrp.neural.decode import solve_instances
 from vrp.neural.policy import ModelArgs
-from vrp.neural.train import PolicyTraining, TrainConfig, train
+from vrp.neural.train import (
+    PolicyTraining,
+    TrainConfig,
+    resumed_reference,
+    train,
+    validation_set,
+)
 from vrp.solvers.neural import NeuralSolver, checkpoint_dir, pick_checkpoint
-from vrp.variants import VARIANT_NAMES
 
 TINY_MODEL = ModelArgs(embed_dim=32, num_heads=4, num_layers=1, ffn_dim=64, num_neighbours=4)
 
@@ -53,10 +59,21 @@ def reference_cache_in_tmp(tmp_path_factory):
         yield
 
 
+def _validation(config: TrainConfig):
+    """The validation set of ``config`` with its costs from the reference store, as `vrp
+    train` hands it to `train`."""
+    from vrp.benchmark.references import reference_costs
+
+    ref = validation_set(config)
+    ref.costs = reference_costs(ref.instances(), ref.solver, ref.time_limit_s, log=None)
+    return ref
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("train") / "tiny.ckpt"
-    train(tiny_config(), out, model_args=TINY_MODEL, progress=False)
+    config = tiny_config()
+    train(config, out, reference=_validation(config), model_args=TINY_MODEL, progress=False)
     return out
 
 
@@ -112,12 +129,61 @@ def test_a_weights_only_checkpoint_is_smaller_and_still_resumes(trained, tmp_pat
     assert [r["epoch"] for r in history] == [1, 2, 3]
 
 
-def test_reference_costs_are_cached_by_instance(trained):
-    from vrp.neural.train import reference_cache
+def test_validation_references_reach_training_from_the_store_found_by_content(trained):
+    from vrp.benchmark.references import ReferenceStore
 
-    cache = json.loads(reference_cache("pyvrp", 0.05).read_text())
+    store = ReferenceStore.default()  # VRP_CACHE_DIR: this module's folder
     costs = read_checkpoint(trained)[META]["reference"]["costs"]
-    assert cache["vrptw-n8-s987654-000"] == costs["vrptw"][0]
+    inst = generate_many("vrptw", 8, 1, seed=987_654)[0]
+    assert store.lookup(inst, "pyvrp", 0.05)["cost"] == costs["vrptw"][0]
+
+
+def test_training_without_references_for_its_validation_set_is_refused(trained, tmp_path):
+    with pytest.raises(ValueError, match="validation references"):
+        train(tiny_config(), tmp_path / "x.ckpt", progress=False)
+    with pytest.raises(ValueError, match="validation references"):  # the checkpoint's are 0.05 s
+        train(tiny_config(epochs=2, val_reference_s=0.1), tmp_path / "x.ckpt", resume=trained)
+
+
+def test_a_resumed_checkpoint_hands_back_its_references_when_the_validation_set_fits(trained):
+    stored = read_checkpoint(trained)[META]["reference"]
+    assert resumed_reference(trained, tiny_config(epochs=5)).costs == stored["costs"]
+    assert resumed_reference(trained, tiny_config(num_loc=9)) is None
+    assert resumed_reference(trained, tiny_config(val_reference_s=0.1)) is None
+
+
+def test_vrp_train_resuming_reuses_the_checkpoints_references_without_solving(
+    trained, tmp_path, monkeypatch
+):
+    from vrp.benchmark import references
+
+    def no_solving(*args, **kwargs):
+        raise AssertionError("solved a reference")
+
+    monkeypatch.setattr(references.ReferenceStore, "add", no_solving)
+    out = tmp_path / "more.ckpt"
+    args = ["train", "--variant", "vrptw,mdovrpmb", "--num-loc", "8", "--epochs", "2"]
+    args += ["--instances-per-epoch", "16", "--batch-size", "16", "--val-per-variant", "1"]
+    args += ["--val-time", "0.05", "--no-progress", "--resume", str(trained), "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert read_checkpoint(out)[META]["reference"] == read_checkpoint(trained)[META]["reference"]
+
+
+def test_nothing_in_the_neural_package_imports_the_solvers():
+    import ast
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "vrp" / "neural").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            assert not any(n == "vrp.solvers" or n.startswith("vrp.solvers.") for n in names), (
+                f"{path.name} imports {names}"
+            )
 
 
 def test_resuming_a_finished_run_asks_for_more_epochs(trained, tmp_path):
@@ -265,7 +331,7 @@ def test_the_shipped_model_solves_all_48_variants_feasibly(shipped, size):
 
 @pytest.mark.parametrize("variant", ["cvrp", "vrptw", "ovrpbl", "mdvrpmbtw"])
 def test_vrp_solve_with_the_neural_solver_prints_a_feasible_solution(tmp_path, variant, shipped):
-    from vrp.io import read_solution, write_instance
+    from vrp.formats.io import read_solution, write_instance
 
     inst = generate(variant, 15, seed=3)
     path, out = tmp_path / "inst.json", tmp_path / "sol.json"
@@ -327,7 +393,7 @@ def test_vrp_train_names_the_option_at_fault():
 
 
 def test_vrp_solve_uses_the_checkpoint_it_is_given(tmp_path, trained):
-    from vrp.io import write_instance
+    from vrp.formats.io import write_instance
 
     path = tmp_path / "inst.json"
     write_instance(generate("mdovrpmb", 8, seed=2), path)
@@ -390,9 +456,10 @@ def test_references_accumulate_in_their_store_in_shards_and_stale_or_short_ones_
     assert latest and latest[-1]["cpu_s"] > 0.01  # solved again, with its budget
 
     # The table from what is stored: a reference for other data is no reference.
-    lines = store.read_text().splitlines()
-    stale = [json.loads(line) for line in lines if "vrpb" in line and line.endswith("}")][-1]
-    store.write_text(store.read_text() + json.dumps(dict(stale, digest="1" * 16)) + "\n")
+    lines = [line for line in store.read_text().splitlines() if line.endswith("}")]
+    stale = [json.loads(line) for line in lines if "vrpb" in line][-1]
+    others = [line for line in lines if json.loads(line)["instance"] != stale["instance"]]
+    store.write_text("\n".join([*others, json.dumps(dict(stale, digest="1" * 16))]) + "\n")
     kept = store.read_text()
     runs, table = tmp_path / "runs.jsonl", tmp_path / "table"
     make_table = [a for a in common if a != "--reference-only"] + ["--runs", str(runs)]
@@ -452,10 +519,9 @@ def _rows_of(text: str) -> list[str]:
 
 
 def _pyvrp(inst: Instance):
-    from vrp.solvers.base import run_solver
-    from vrp.solvers.registry import get_solver
+    from vrp.solvers import Budget, get_solver, run_solver
 
-    return run_solver(get_solver("pyvrp"), inst, 0.05).solution
+    return run_solver(inst, get_solver("pyvrp"), Budget(0.05)).solution
 
 
 def test_device_train_stops_at_its_limit_and_hands_back_a_loadable_checkpoint(tmp_path):

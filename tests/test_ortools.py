@@ -17,11 +17,11 @@ import time
 import numpy as np
 import pytest
 
-from vrp.evaluate import evaluate
-from vrp.generate import generate
-from vrp.instance import Instance
-from vrp.solution import Route, Solution
-from vrp.solvers.base import stop_on_interrupt
+from vrp.model.evaluate import evaluate
+from vrp.model.generate import generate
+from vrp.model.instance import Instance
+from vrp.model.solution import Route, Solution
+from vrp.solvers import Budget, stop_on_interrupt
 from vrp.solvers.ortools import ORToolsSolver
 
 pytest.importorskip("ortools")
@@ -96,7 +96,7 @@ def best(inst: Instance, accept=None) -> tuple[float, Solution | None]:
 
 
 def solve(inst: Instance, limit: float = LIMIT) -> Solution:
-    sol = ORToolsSolver().solve(inst, limit, seed=1)
+    sol = ORToolsSolver().solve(inst, Budget(limit), seed=1)
     assert sol is not None
     ev = evaluate(inst, sol)
     assert ev.feasible, ev.violations
@@ -239,14 +239,14 @@ def test_time_windows_are_met_by_waiting() -> None:
 def test_no_solution_is_returned_when_a_window_cannot_be_reached() -> None:
     # The depot closes at 5.5; node 1 opens at 5 and lies 1 away: no route can come back.
     inst = make([(0, 0), (1, 0)], windows={0: (0, 5.5), 1: (5, 6)})
-    assert ORToolsSolver().solve(inst, LIMIT) is None
+    assert ORToolsSolver().solve(inst, Budget(LIMIT)) is None
 
 
 def test_routes_leave_at_the_depot_opening_and_not_before() -> None:
     # The depot opens at 2: node 1 (1 away, closing at 2.5) cannot be reached in time,
     # node 2 (opening at 3) can.
     late = make([(0, 0), (1, 0)], windows={0: (2, 10), 1: (0, 2.5)})
-    assert ORToolsSolver().solve(late, LIMIT) is None
+    assert ORToolsSolver().solve(late, Budget(LIMIT)) is None
     fine = make([(0, 0), (1, 0), (0, 1)], windows={0: (2, 10), 1: (0, 3), 2: (3, 3.5)})
     sol = solve(fine)
     assert evaluate(fine, sol).routes[0].start_time == 2
@@ -276,7 +276,7 @@ def test_the_vehicle_count_bounds_the_routes() -> None:
     assert len(sol.routes) == 2
     assert cost(two, sol) == pytest.approx(best(two)[0])
     one = make(locations, delivery=[5, 5, 5], capacity=10, vehicle_count=1)
-    assert ORToolsSolver().solve(one, LIMIT) is None
+    assert ORToolsSolver().solve(one, Budget(LIMIT)) is None
 
 
 @pytest.mark.parametrize(("variant", "seed"), [("vrpb", 0), ("vrpb", 2), ("vrpmb", 3)])
@@ -286,7 +286,7 @@ def test_a_fleet_with_little_spare_capacity_still_gets_routes(variant: str, seed
     inst = generate(variant, 30, seed=seed)
     fewest = math.ceil(max(inst.delivery.sum(), inst.pickup.sum()) / inst.capacity)
     inst = dataclasses.replace(inst, vehicle_count=fewest)
-    sol = ORToolsSolver().solve(inst, 1.0)
+    sol = ORToolsSolver().solve(inst, Budget(1.0))
     assert sol is not None
     assert evaluate(inst, sol).feasible
     assert len(sol.routes) <= fewest
@@ -351,8 +351,9 @@ def test_ctrl_c_ends_a_guided_local_search_with_the_best_routes_so_far() -> None
             os.kill(os.getpid(), signal.SIGINT)
 
     t0 = time.perf_counter()
-    with stop_on_interrupt():
-        sol = ORToolsSolver(metaheuristic="gls").solve(inst, 30.0, progress=interrupt)
+    with stop_on_interrupt() as stop:
+        budget = Budget(30.0, interrupt=stop)
+        sol = ORToolsSolver(metaheuristic="gls").solve(inst, budget, progress=interrupt)
     assert time.perf_counter() - t0 < 5.0
     assert sol is not None and evaluate(inst, sol).feasible
 
@@ -361,7 +362,7 @@ def test_the_time_limit_holds_and_progress_is_reported() -> None:
     inst = generate("vrpmbtw", 100, seed=4)
     reports: list[tuple[float, float | None]] = []
     t0 = time.perf_counter()
-    sol = ORToolsSolver().solve(inst, 1.0, progress=lambda e, c: reports.append((e, c)))
+    sol = ORToolsSolver().solve(inst, Budget(1.0), progress=lambda e, c: reports.append((e, c)))
     assert time.perf_counter() - t0 < 1.5
     assert sol is not None and evaluate(inst, sol).feasible
     assert reports and all(c is not None and c > 0 for _, c in reports)
@@ -387,7 +388,7 @@ def test_different_seeds_take_different_search_paths() -> None:
     inst = generate("cvrp", 50, seed=1)
     runs = set()
     for seed in range(4):
-        sol = ORToolsSolver().solve(inst, 0.5, seed)
+        sol = ORToolsSolver().solve(inst, Budget(0.5), seed)
         assert sol is not None and evaluate(inst, sol).feasible
         runs.add(tuple(sorted(tuple(r.customers) for r in sol.routes)))
     assert len(runs) > 1

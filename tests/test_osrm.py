@@ -19,23 +19,23 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from vrp.errors import InputError
-from vrp.evaluate import evaluate
-from vrp.io import read_instance
-from vrp.solution import Solution
+from vrp.formats.io import read_instance
+from vrp.model.evaluate import evaluate
+from vrp.model.solution import Solution
 
 pytestmark = pytest.mark.osrm
 
 try:
-    from vrp.osrm import executable, load_region
+    from vrp.roads.osrm import executable, load_region
 
     REGION = load_region("monaco")
     executable("osrm-routed")
 except InputError as e:  # pragma: no cover - only without ./scripts/setup-osrm
     pytest.skip(f"OSRM not set up ({e}); run ./scripts/setup-osrm", allow_module_level=True)
 
-from vrp.city import instance_from_csv, road_table, sample_city  # noqa: E402
-from vrp.matrix import OsrmClient, Table  # noqa: E402
-from vrp.osrm import (  # noqa: E402
+from vrp.roads.city import instance_from_csv, road_table, sample_city  # noqa: E402
+from vrp.roads.matrix import OsrmClient, Table  # noqa: E402
+from vrp.roads.osrm import (  # noqa: E402
     _is_road,
     free_port,
     port_is_free,
@@ -156,7 +156,7 @@ def test_osrm_round_off_below_zero_between_very_close_points_becomes_zero(server
 
 
 def test_a_null_in_an_osrm_table_becomes_nan_never_a_number():
-    from vrp.matrix import _array
+    from vrp.roads.matrix import _array
 
     got = _array({"durations": [[0, None], [12.5, 0]]}, "durations", 2, 2)
     assert np.isnan(got[0, 1]) and got[1, 0] == 12.5
@@ -343,10 +343,9 @@ def test_every_sampled_variant_can_serve_each_customer_alone(server, variant):
 def test_a_solver_finds_a_feasible_solution_on_a_city_instance(server):
     inst = sample_city(server.client(), REGION, "vrptw", 15, count=1, seed=7)[0]
     if importlib.util.find_spec("vrp.solvers.pyvrp") is not None:
-        from vrp.solvers.base import run_solver
-        from vrp.solvers.registry import get_solver
+        from vrp.solvers import Budget, get_solver, run_solver
 
-        result = run_solver(get_solver("pyvrp"), inst, time_limit=1.0)
+        result = run_solver(inst, get_solver("pyvrp"), Budget(1.0))
         assert result.feasible
         assert (
             result.cost <= evaluate(inst, Solution.from_lists([[c] for c in inst.customers])).cost
@@ -387,7 +386,7 @@ def test_only_drivable_roads_off_motorways_tunnels_and_bridges_are_sampled(tags,
 
 
 def test_prepare_builds_a_region_from_an_extract_and_skips_when_current(tmp_path, monkeypatch):
-    from vrp.osrm import bin_dir
+    from vrp.roads.osrm import bin_dir
 
     monkeypatch.setenv("VRP_OSRM_BIN", str(bin_dir()))
     monkeypatch.setenv("VRP_OSRM_HOME", str(tmp_path / "home"))
@@ -415,7 +414,7 @@ def test_prepare_names_a_missing_or_broken_extract(tmp_path, monkeypatch):
 
 
 def test_route_map_draws_each_route_along_the_roads(server, tmp_path):
-    from vrp.maps import write_route_map
+    from vrp.draw.maps import write_route_map
 
     inst = sample_city(server.client(), REGION, "cvrp", 10, count=1, seed=3)[0]
     cs = list(inst.customers)
@@ -431,8 +430,8 @@ def test_route_map_draws_each_route_along_the_roads(server, tmp_path):
 
 
 def test_a_map_needs_lonlat_coordinates(tmp_path):
-    from vrp.generate import generate
-    from vrp.maps import write_route_map
+    from vrp.draw.maps import write_route_map
+    from vrp.model.generate import generate
 
     inst = generate("cvrp", 5, seed=0)
     with pytest.raises(InputError, match="lonlat"):
@@ -441,7 +440,7 @@ def test_a_map_needs_lonlat_coordinates(tmp_path):
 
 def test_vrp_solve_on_a_city_instance_is_feasible_and_draws_its_map(server, tmp_path):
     inst_path = tmp_path / "city.json"
-    from vrp.io import write_instance
+    from vrp.formats.io import write_instance
 
     write_instance(sample_city(server.client(), REGION, "vrptw", 12, seed=1)[0], inst_path)
     out, html = tmp_path / "sol.json", tmp_path / "routes.html"
@@ -459,7 +458,7 @@ def test_vrp_solve_on_a_city_instance_is_feasible_and_draws_its_map(server, tmp_
 def test_a_map_without_a_server_serves_the_region_that_covers_the_instance(server, tmp_path):
     from dataclasses import replace
 
-    from vrp.maps import map_region, write_route_map
+    from vrp.draw.maps import map_region, write_route_map
 
     inst = sample_city(server.client(), REGION, "cvrp", 6, seed=2)[0]
     assert map_region(inst).name == "monaco"

@@ -7,10 +7,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from vrp.evaluate import evaluate
-from vrp.generate import generate
-from vrp.instance import Instance
-from vrp.solvers.base import solve
+from vrp.model.evaluate import evaluate
+from vrp.model.generate import generate
+from vrp.model.instance import Instance
+from vrp.solvers import solve
 from vrp.solvers.pyvrp import _forbid, _problem, _Scale
 
 

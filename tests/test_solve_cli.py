@@ -14,10 +14,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from vrp.evaluate import evaluate
-from vrp.generate import generate
-from vrp.io import instance_to_dict, read_instance, read_solution, write_instance
-from vrp.solvers.base import WALL_CAP_FACTOR
+from vrp.formats.io import instance_to_dict, read_instance, read_solution, write_instance
+from vrp.model.evaluate import evaluate
+from vrp.model.generate import generate
+from vrp.solvers import DEFAULT_WALL_CAP_FACTOR as WALL_CAP_FACTOR
 
 LIMIT = "0.2"
 ROOT = Path(__file__).resolve().parents[1]

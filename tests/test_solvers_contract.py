@@ -12,14 +12,13 @@ import numpy as np
 import pytest
 
 from vrp.errors import InputError, SolverError
-from vrp.evaluate import evaluate
-from vrp.generate import generate
-from vrp.instance import Instance
-from vrp.solution import Route, Solution
-from vrp.solvers import registry
-from vrp.solvers.base import refusal, run_solver, solve
+from vrp.model.evaluate import evaluate
+from vrp.model.generate import generate
+from vrp.model.instance import Instance
+from vrp.model.solution import Route, Solution
+from vrp.model.variants import VARIANT_NAMES, all_variants, parse_variant
+from vrp.solvers import Budget, Interrupt, refusal, registry, run_solver, solve
 from vrp.solvers.checks import check_solvable
-from vrp.variants import VARIANT_NAMES, all_variants, parse_variant
 
 LIMIT_S = 0.2
 CONTRACT_LIMIT_S = 0.1  # x 48 variants x every engine: keep the file fast
@@ -124,7 +123,7 @@ def test_our_adapters_find_the_brute_force_optimum_of_tiny_instances(name: str, 
     engine = registry.get_solver(name)
     for seed in (1, 2):
         inst = _tight(variant, seed)
-        result = run_solver(engine, inst, LIMIT_S, seed=0)
+        result = run_solver(inst, engine, Budget(LIMIT_S), seed=0)
         assert result.feasible, result.evaluation
         assert result.cost == pytest.approx(_optimum(inst), rel=1e-6)
 
@@ -203,6 +202,39 @@ def test_auto_hands_a_fleet_count_shared_by_depots_to_ortools():
 def test_auto_runs_hgs_on_small_cvrp_and_pyvrp_elsewhere():
     assert solve(generate("cvrp", 20, seed=1), "auto", LIMIT_S).solver == "auto(hgs)"
     assert solve(generate("vrptw", 20, seed=1), "auto", LIMIT_S).solver == "auto(pyvrp)"
+
+
+def test_auto_labels_its_result_and_stays_auto():
+    auto = registry.get_solver("auto")
+    assert solve(generate("cvrp", 20, seed=1), auto, LIMIT_S).solver == "auto(hgs)"
+    assert auto.name == "auto"
+
+
+# -- settings and budgets ----------------------------------------------------------------------
+
+
+def test_an_engine_takes_its_settings_when_made_and_names_an_unknown_one():
+    assert registry.get_solver("ortools", metaheuristic="gls").metaheuristic == "gls"
+    with pytest.raises(InputError, match="'pyvrp' has no setting 'checkpoint'"):
+        registry.get_solver("pyvrp", checkpoint="model.ckpt")
+    with pytest.raises(InputError, match="metaheuristic"):
+        registry.get_solver("ortools", metaheuristic="tabu")
+
+
+def test_a_requested_interrupt_spends_the_budget_and_the_result_says_so():
+    interrupt = Interrupt()
+    budget = Budget(30.0, interrupt=interrupt)
+    assert not budget.expired()
+    interrupt.request()
+    assert budget.expired()
+    result = solve(generate("vrptw", 50, seed=1), "pyvrp", 30.0, interrupt=interrupt)
+    assert result.interrupted
+    assert result.runtime_s < 5.0
+
+
+def test_the_wall_cap_is_a_value_of_the_budget():
+    assert Budget(2.0).wall_cap == 3.0
+    assert Budget(2.0, wall_cap_factor=4.0).wall_cap == 8.0
 
 
 # -- up-front checks -------------------------------------------------------------------------

@@ -33,7 +33,7 @@ import torch
 from lightning.fabric.plugins import CheckpointIO
 
 from vrp.errors import InputError
-from vrp.io import atomic_write
+from vrp.formats.io import atomic_write
 from vrp.neural.policy import ModelArgs, Policy
 
 FORMAT = "vrp-neural/1"

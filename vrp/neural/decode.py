@@ -1,8 +1,8 @@
 """Inference: many instances at once, greedy from every start, 8-fold symmetry augmentation.
 
-Instances go through the bridge (`vrp.bridge.to_batch`) in chunks of equal size; each chunk is
-reset once, repeated under the 8 symmetries of the unit square (dihedral group: rotations
-and reflections of the coordinates; the matrices of the reset state are kept, so costs are
+Instances go through the bridge (`vrp.neural.bridge.to_batch`) in chunks of equal size; each
+chunk is reset once, repeated under the 8 symmetries of the unit square (dihedral group:
+rotations and reflections of the coordinates; the matrices of the reset state are kept, so costs are
 those of the original instance) and decoded greedily from ``num_starts`` different first
 customers (POMO). Each instance keeps the candidate with the best reward whose routes
 `evaluate()` finds feasible; the caller scores what is returned with `evaluate()` again.
@@ -18,11 +18,11 @@ from rl4co.data.transforms import dihedral_8_augmentation
 from rl4co.utils.ops import batchify
 
 from envs.mtvrp import VRPEnv
-from vrp.bridge import to_batch, to_solution
-from vrp.evaluate import evaluate
-from vrp.instance import Instance
+from vrp.model.evaluate import evaluate
+from vrp.model.instance import Instance
+from vrp.model.solution import Solution
+from vrp.neural.bridge import to_batch, to_solution
 from vrp.neural.policy import Policy
-from vrp.solution import Solution
 
 MAX_ROLLOUTS = 4096  # parallel rollouts per chunk (memory: ~100 KB each at n = 100)
 MAX_TRIES = 8  # candidates checked by evaluate() before the best one is returned as is

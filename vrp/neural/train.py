@@ -8,19 +8,20 @@ baseline. Variants differ in cost scale (an open route costs less than a closed 
 windows), so the advantage of an instance is divided by a running mean cost of its variant:
 every variant pulls on the gradient with a similar strength.
 
-After every epoch the policy decodes a fixed validation set (instances of `vrp.generate` per
-variant, seeded apart from training) greedily from every start; `evaluate()` scores the routes
-and the gap to reference costs (PyVRP, computed once and kept in the checkpoint) is logged,
-written to ``<out>.csv`` and stored in the checkpoint, which is saved atomically after every
-epoch and on Ctrl-C or SIGTERM; ``<out>.md`` is its model card. With a road-matrix pool, a
-share of every batch is drawn on real asymmetric matrices instead of the unit square.
+After every epoch the policy decodes a fixed validation set (instances of `vrp.model.generate`
+per variant, seeded apart from training) greedily from every start; `evaluate()` scores the
+routes and the gap to reference costs is logged, written to ``<out>.csv`` and stored in the
+checkpoint. The reference costs (PyVRP's) reach `train` as data: its caller takes them from
+`vrp.benchmark.references`, and a resumed run from its checkpoint; training never solves.
+The checkpoint is saved atomically after every epoch and on Ctrl-C or SIGTERM; ``<out>.md`` is
+its model card. With a road-matrix pool, a share of every batch is drawn on real asymmetric
+matrices instead of the unit square.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 import platform
@@ -43,9 +44,9 @@ from envs.generator import VRPGenerator
 from envs.mtvrp import VRPEnv, euclidean_matrix
 from envs.pool import MatrixPool, synthetic_pool
 from vrp.errors import InputError
-from vrp.generate import generate_many
-from vrp.instance import Instance
-from vrp.io import atomic_write
+from vrp.formats.io import atomic_write
+from vrp.model.generate import generate_many
+from vrp.model.instance import Instance
 from vrp.neural.checkpoint import FORMAT, META, AtomicCheckpointIO, model_card, read_checkpoint
 from vrp.neural.decode import solve_instances
 from vrp.neural.policy import ModelArgs, Policy
@@ -102,25 +103,15 @@ class Reference:
             self.variants == list(config.variants)
             and self.num_loc == config.num_loc
             and self.per_variant == config.val_per_variant
+            and self.time_limit_s == config.val_reference_s
         )
 
 
-def reference_cache(solver: str, time_limit: float) -> Path:
-    """The file of reference costs already computed (instance name -> cost), in
-    ``$VRP_CACHE_DIR`` or the repository's ``.cache/``: generated instances are seeded, so a
-    name stands for one instance."""
-    env = os.environ.get("VRP_CACHE_DIR")
-    root = Path(env) if env else Path(__file__).resolve().parents[2] / ".cache"
-    return root / "neural-reference" / f"{solver}-{time_limit:g}s.json"
-
-
-def compute_reference(config: TrainConfig, log=print) -> Reference:
-    """Reference costs of the validation set: PyVRP with ``val_reference_s`` per instance
-    (read from `reference_cache` where known)."""
-    from vrp.solvers.base import run_solver
-    from vrp.solvers.registry import get_solver
-
-    ref = Reference(
+def validation_set(config: TrainConfig) -> Reference:
+    """The validation set of ``config``, its costs still to fill: PyVRP with
+    ``val_reference_s`` CPU s per instance. Training does not solve: the caller (``vrp
+    train``) fills ``costs`` from `vrp.benchmark.references.reference_costs`."""
+    return Reference(
         list(config.variants),
         config.num_loc,
         config.val_per_variant,
@@ -128,29 +119,20 @@ def compute_reference(config: TrainConfig, log=print) -> Reference:
         "pyvrp",
         config.val_reference_s,
     )
-    cache = reference_cache(ref.solver, ref.time_limit_s)
-    known: dict[str, float] = json.loads(cache.read_text()) if cache.is_file() else {}
-    solver = get_solver(ref.solver)
-    t0, solved = time.perf_counter(), 0
-    for v, insts in ref.instances().items():
-        for i, inst in enumerate(insts):
-            if inst.name in known:
-                continue
-            res = run_solver(solver, inst, ref.time_limit_s, seed=i)
-            if not res.feasible or res.cost is None:
-                raise RuntimeError(f"{ref.solver} found no feasible solution for {inst.name}")
-            known[inst.name] = res.cost
-            solved += 1
-        ref.costs[v] = [known[inst.name] for inst in insts]
-        if solved:
-            with atomic_write(cache) as fh:
-                json.dump(known, fh, indent=0)
-    log(
-        f"reference: {len(ref.variants) * ref.per_variant} validation instances, {solved} solved "
-        f"now by {ref.solver} ({ref.time_limit_s:g} s each) in {time.perf_counter() - t0:.0f} s, "
-        f"the rest from {cache}"
-    )
-    return ref
+
+
+def resumed_reference(checkpoint: Path, config: TrainConfig) -> Reference | None:
+    """The validation references stored in ``checkpoint``, if they are for the validation
+    set of ``config`` (the same variants, size, count and time limit), else None."""
+    return _stored_reference(read_checkpoint(checkpoint)[META], config)
+
+
+def _stored_reference(meta: dict[str, Any], config: TrainConfig) -> Reference | None:
+    stored = meta.get("reference")
+    if not stored:
+        return None
+    ref = Reference(**stored)
+    return ref if ref.matches(config) and ref.costs else None
 
 
 def validation_gaps(
@@ -158,7 +140,7 @@ def validation_gaps(
 ) -> tuple[float, dict[str, float], int]:
     """Mean gap (cost / reference - 1) overall and per variant, over the feasible solutions,
     and the infeasible count (reported beside it)."""
-    from vrp.evaluate import evaluate
+    from vrp.model.evaluate import evaluate
 
     by_variant, infeasible = {}, 0
     for v, insts in ref.instances().items():
@@ -423,6 +405,7 @@ def train(
     config: TrainConfig,
     out: Path,
     *,
+    reference: Reference | None = None,
     model_args: ModelArgs | None = None,
     resume: Path | None = None,
     weights_only: bool = False,
@@ -434,16 +417,20 @@ def train(
 ) -> list[dict[str, Any]]:
     """Train (or continue training) a policy and write its checkpoint to ``out``.
 
-    With ``resume``, the model arguments, the weights, the per-variant cost scales, the
-    history, the optimizer state (unless the checkpoint was saved ``weights_only``) and the
-    validation references (if the validation set is unchanged) come from that checkpoint;
-    ``config.epochs`` is the total to reach, counting the epochs it already has. Returns the
-    history of per-epoch metrics.
+    ``reference`` is the validation set with its reference costs (`validation_set`, costs
+    from `vrp.benchmark.references.reference_costs`): training decodes and scores, it never
+    solves. With ``resume``, the model arguments, the weights, the per-variant cost scales,
+    the history, the optimizer state (unless the checkpoint was saved ``weights_only``) and,
+    when no ``reference`` is given, the validation references (`resumed_reference`) come
+    from that checkpoint; ``config.epochs`` is the total to reach, counting the epochs it
+    already has. Returns the history of per-epoch metrics.
+
+    Raises:
+        ValueError: no reference for the validation set of ``config``.
     """
     torch.set_num_threads(config.threads)
     out = Path(out)
     previous = read_checkpoint(resume) if resume is not None else None
-    reference = None
     if previous is not None:
         meta = previous[META]
         model_args = ModelArgs(**meta["model_args"])
@@ -452,10 +439,13 @@ def train(
             raise InputError(
                 f"{resume} already has {done} epochs; ask for more with --epochs", field="--epochs"
             )
-        ref = Reference(**meta["reference"])
-        reference = ref if ref.matches(config) else None
-    if reference is None:
-        reference = compute_reference(config, log=lambda m: print(m, file=sys.stderr))
+        if reference is None:
+            reference = _stored_reference(meta, config)
+    if reference is None or not reference.matches(config):
+        raise ValueError(
+            "train() needs the validation references of its config: fill "
+            "validation_set(config).costs with vrp.benchmark.references.reference_costs"
+        )
     module = PolicyTraining(model_args or ModelArgs(), config, reference, out, weights_only)
     if previous is not None:
         module.restore(previous)

@@ -12,25 +12,24 @@ The rule (measurements in docs/solvers.md, made with scripts/compare_engines.py)
 3. OR-Tools (`ortools`) where PyVRP cannot express the instance (a fleet count shared by
    several depots, classic backhaul with a customer of neither kind).
 
-After `solve`, ``name`` says which engine ran, e.g. ``auto(hgs)``; `choose` gives the engine
-name without solving.
+`choose` gives the engine's name without solving; a result says which engine ran, e.g.
+``auto(hgs)`` (`vrp.solvers.base.run_name`).
 """
 
 from __future__ import annotations
 
 from vrp.errors import SolverError
-from vrp.instance import Instance
-from vrp.solution import Solution
-from vrp.solvers.base import Progress, Solver, refusal
-from vrp.variants import Variant
+from vrp.model.instance import Instance
+from vrp.model.solution import Solution
+from vrp.model.variants import Variant
+from vrp.solvers.base import Budget, Progress, Solver, refusal
+from vrp.solvers.registry import get_solver, solver_names
 
 HGS_MAX_CUSTOMERS = 450
 _ORDER = ("hgs", "pyvrp", "ortools")
 
 
 def _engine(name: str) -> Solver | None:
-    from vrp.solvers.registry import get_solver, solver_names
-
     return get_solver(name) if name in solver_names() else None
 
 
@@ -81,12 +80,10 @@ class AutoSolver:
     def solve(
         self,
         instance: Instance,
-        time_limit: float,
+        budget: Budget,
         seed: int = 0,
         progress: Progress | None = None,
     ) -> Solution | None:
-        choice = self.choose(instance, time_limit)
-        engine = _engine(choice)
+        engine = _engine(self.choose(instance, budget.time_limit))
         assert engine is not None  # choose() returned a registered name
-        self.name = f"auto({choice})"
-        return engine.solve(instance, time_limit, seed, progress)
+        return engine.solve(instance, budget, seed, progress)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from vrp.errors import InputError
-from vrp.evaluate import ABS_TOL, REL_TOL
-from vrp.instance import Instance, node_field
+from vrp.model.evaluate import ABS_TOL, REL_TOL
+from vrp.model.instance import Instance, node_field
 
 
 def _over(value: np.ndarray, limit: np.ndarray | float) -> np.ndarray:

@@ -15,10 +15,10 @@ import threading
 import numpy as np
 
 from vrp.errors import SolverError
-from vrp.instance import Instance
-from vrp.solution import Route, Solution
+from vrp.model.instance import Instance
+from vrp.model.solution import Route, Solution
+from vrp.model.variants import Variant
 from vrp.solvers.base import Budget, Progress
-from vrp.variants import Variant
 
 _POLL_S = 0.25
 
@@ -53,14 +53,13 @@ class HGSSolver:
     def solve(
         self,
         instance: Instance,
-        time_limit: float,
+        budget: Budget,
         seed: int = 0,
         progress: Progress | None = None,
     ) -> Solution | None:
         reason = self.unsupported(instance.variant) or self.unsupported_instance(instance)
         if reason is not None:
             raise SolverError(f"hgs cannot solve this instance: {reason}")
-        budget = Budget(time_limit)
         import hygese
 
         n = instance.num_nodes
@@ -76,7 +75,7 @@ class HGSSolver:
             # Used only for the polar sectors of SWAP*; HGS wants them non-negative.
             loc = instance.locations - instance.locations.min(axis=0)
             data["x_coordinates"], data["y_coordinates"] = loc[:, 0], loc[:, 1]
-        params = hygese.AlgorithmParameters(timeLimit=float(time_limit), seed=int(seed))
+        params = hygese.AlgorithmParameters(timeLimit=budget.time_limit, seed=int(seed))
         engine = hygese.Solver(parameters=params, verbose=False)
 
         box: dict[str, object] = {}

@@ -1,9 +1,10 @@
 """The neural solver: a trained attention policy, greedy from every start, 8 symmetries.
 
 Which model: ``checkpoint`` if set (``vrp solve --solver neural --checkpoint P``), else the
-checkpoint in ``checkpoints/`` (or ``$VRP_CHECKPOINTS``) that fits the instance best: one
-trained on its variant, then on road matrices if the instance has matrices, then the nearest
-training size, then the lowest validation gap on its variant, then the fewest variants.
+checkpoint that fits the instance best among the shipped ones and those in the folders of
+``$VRP_CHECKPOINTS`` (see `checkpoint_dirs`): one trained on its variant, then on road
+matrices if the instance has matrices, then the nearest training size, then the lowest
+validation gap on its variant, then the fewest variants.
 
 Decoding takes a fixed amount of work whatever the time limit (one greedy rollout per start
 and symmetry); the answer is scored by `evaluate()` like any engine's. `solve_many` solves a
@@ -14,29 +15,54 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vrp.errors import SolverError
-from vrp.instance import Instance
-from vrp.solution import Solution
-from vrp.solvers.base import Progress
-from vrp.variants import Variant
+from vrp.errors import InputError, SolverError
+from vrp.model.instance import Instance
+from vrp.model.solution import Solution
+from vrp.model.variants import Variant
+from vrp.solvers.base import Budget, Progress
 
 if TYPE_CHECKING:
     from vrp.neural.checkpoint import Loaded
 
-CHECKPOINT_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
-
 
 def checkpoint_dir() -> Path:
-    """Where shipped checkpoints live: ``$VRP_CHECKPOINTS`` or the repository's checkpoints/."""
-    env = os.environ.get("VRP_CHECKPOINTS")
-    return Path(env) if env else CHECKPOINT_DIR
+    """The shipped checkpoints: the package data ``vrp.checkpoints``.
+
+    In a checkout (and its editable install) that is the top-level ``checkpoints/`` folder; a
+    wheel installs the same files inside the package.
+    """
+    from importlib import resources
+    from importlib.util import find_spec
+
+    from vrp.places import source_root
+
+    if find_spec("vrp.checkpoints") is None and (root := source_root()) is not None:
+        # a checkout on sys.path that pip did not install (a copy elsewhere, a stale install)
+        return root / "checkpoints"
+    shipped = resources.files("vrp.checkpoints")
+    if not isinstance(shipped, Path):  # a zipped install: checkpoints are read as files
+        raise SolverError(f"the shipped checkpoints are not a folder on disk: {shipped}")
+    return shipped
+
+
+def checkpoint_dirs() -> list[Path]:
+    """The folders searched for a checkpoint: those of ``$VRP_CHECKPOINTS`` (separated by
+    ``os.pathsep``, searched first), then the shipped ones (`checkpoint_dir`).
+
+    The variable adds folders, it does not hide the shipped checkpoints: `pick_checkpoint`
+    takes the best fit among all of them.
+    """
+    extra = [Path(p) for p in os.environ.get("VRP_CHECKPOINTS", "").split(os.pathsep) if p]
+    for folder in extra:
+        if not folder.is_dir():
+            raise InputError(f"{folder} is not a folder", field="$VRP_CHECKPOINTS")
+    return [*extra, checkpoint_dir()]
 
 
 class NeuralSolver:
@@ -77,17 +103,16 @@ class NeuralSolver:
     def solve(
         self,
         instance: Instance,
-        time_limit: float,
+        budget: Budget,
         seed: int = 0,
         progress: Progress | None = None,
     ) -> Solution | None:
-        t0 = time.perf_counter()
         sol = self.solve_many([instance])[0]
         if progress is not None:
-            from vrp.evaluate import evaluate
+            from vrp.model.evaluate import evaluate
 
             ev = evaluate(instance, sol)
-            progress(time.perf_counter() - t0, ev.cost if ev.feasible else None)
+            progress(budget.elapsed(), ev.cost if ev.feasible else None)
         return sol
 
     def solve_many(self, instances: Sequence[Instance]) -> list[Solution]:
@@ -136,20 +161,18 @@ def _load(path: str, device: str) -> Loaded:
     return load_policy(path, device)
 
 
-def _needs_matrices(inst: Instance) -> bool:
-    return inst.distance_matrix is not None or inst.coordinates != "euclidean"
-
-
 def pick_checkpoint(instance: Instance, directory: Path | None = None) -> Path:
-    """The shipped checkpoint that fits ``instance`` best (see the module docstring)."""
-    folder = checkpoint_dir() if directory is None else directory
-    found = sorted(folder.glob("*.ckpt")) if folder.is_dir() else []
+    """The checkpoint that fits ``instance`` best (see the module docstring), in ``directory``
+    or else in `checkpoint_dirs`; on a full tie, the one in the earlier folder."""
+    folders = checkpoint_dirs() if directory is None else [directory]
+    found = [p for f in folders if f.is_dir() for p in sorted(f.glob("*.ckpt"))]
     if not found:
+        where = ", ".join(f"{f}/" for f in folders)
         raise SolverError(
-            f"no neural checkpoint in {folder}/; train one with `vrp train` or pass --checkpoint"
+            f"no neural checkpoint in {where}; train one with `vrp train` or pass --checkpoint"
         )
     name, n = instance.variant.name, instance.num_customers
-    matrices = _needs_matrices(instance)
+    matrices = not instance.planar
 
     def score(path: Path) -> tuple[Any, ...]:
         meta = _describe(str(path), path.stat().st_mtime)

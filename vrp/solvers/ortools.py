@@ -68,14 +68,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 
-from vrp.instance import Instance
-from vrp.solution import Route, Solution
+from vrp.errors import InputError
+from vrp.model.instance import Instance
+from vrp.model.solution import Route, Solution
+from vrp.model.variants import Variant
 from vrp.solvers.base import Budget, Progress
-from vrp.variants import Variant
 
 INT_BOUND = 2**40
 """Every scaled cumulative quantity (route cost, time, distance, load) stays below this."""
@@ -112,6 +113,11 @@ class ORToolsSolver:
     name = "ortools"
 
     def __init__(self, metaheuristic: Metaheuristic = "auto", first_solution: str = "auto"):
+        choices = get_args(Metaheuristic)
+        if metaheuristic not in choices:
+            raise InputError(
+                f"choose from {', '.join(choices)}, got {metaheuristic!r}", field="metaheuristic"
+            )
         self.metaheuristic = metaheuristic
         self.first_solution = first_solution
 
@@ -122,14 +128,13 @@ class ORToolsSolver:
     def solve(
         self,
         instance: Instance,
-        time_limit: float,
+        budget: Budget,
         seed: int = 0,
         progress: Progress | None = None,
     ) -> Solution | None:
-        """The best routes found within ``time_limit`` seconds, or None if none were found."""
+        """The best routes found within ``budget``, or None if none were found."""
         from ortools.constraint_solver import pywrapcp
 
-        budget = Budget(time_limit)
         instance, order = _relabelled(instance, seed)
         data = _scale(instance)
         depots = _fleet(instance)
@@ -145,7 +150,7 @@ class ORToolsSolver:
         if use_ils:
             # The iterated local search obeys nothing but its own wall-clock limit: not search
             # limits, not CancelSearch, not UpdateTimeLimit (checked on OR-Tools 9.15).
-            _set_time_limit(params, time_limit - budget.elapsed())
+            _set_time_limit(params, budget.time_limit - budget.elapsed())
             assignment = routing.SolveWithIteratedLocalSearch(params)
         else:
             _set_time_limit(params, budget.wall_cap - budget.elapsed())

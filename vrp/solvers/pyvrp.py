@@ -42,10 +42,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from vrp.errors import SolverError
-from vrp.instance import Instance
-from vrp.solution import Route, Solution
+from vrp.model.instance import Instance
+from vrp.model.solution import Route, Solution
+from vrp.model.variants import Variant
 from vrp.solvers.base import Budget, Progress
-from vrp.variants import Variant
 
 _MAX_VALUE = 1 << 44  # PyVRP's documented largest safe matrix entry (pyvrp.constants)
 _EPS = 1e-6  # in scaled units: float noise such as 0.1 * 1e5 = 10000.000000000002
@@ -245,14 +245,13 @@ class PyVRPSolver:
     def solve(
         self,
         instance: Instance,
-        time_limit: float,
+        budget: Budget,
         seed: int = 0,
         progress: Progress | None = None,
     ) -> Solution | None:
         reason = self.unsupported_instance(instance)
         if reason is not None:
             raise SolverError(f"pyvrp cannot solve this instance: {reason}")
-        budget = Budget(time_limit)
         from pyvrp import solve as pyvrp_solve
         from pyvrp.exceptions import PenaltyBoundWarning
 

@@ -7,6 +7,8 @@ Engine modules must import their heavy library (pyvrp, ortools, hygese, torch) i
 from __future__ import annotations
 
 import importlib
+import inspect
+from typing import Any
 
 from vrp.errors import InputError
 from vrp.solvers.base import Solver
@@ -26,12 +28,30 @@ def solver_names() -> list[str]:
     return list(_ENGINES)
 
 
-def get_solver(name: str) -> Solver:
-    """A solver by name; `InputError` for an unknown one."""
+def get_solver(name: str, **settings: Any) -> Solver:
+    """The engine ``name``, made with ``settings`` (its constructor's keyword arguments,
+    e.g. ``get_solver("neural", checkpoint=path)``).
+
+    Raises:
+        InputError: an unknown solver, or a setting that the engine does not have.
+    """
     try:
-        module, cls = _ENGINES[name]
+        module, cls_name = _ENGINES[name]
     except KeyError:
         raise InputError(
             f"unknown solver {name!r}; choose from {', '.join(_ENGINES)}", field="--solver"
         ) from None
-    return getattr(importlib.import_module(module), cls)()
+    cls = getattr(importlib.import_module(module), cls_name)
+    known = _settings(cls)
+    for key in settings:
+        if key not in known:
+            have = f"its settings: {', '.join(known)}" if known else "it has no settings"
+            raise InputError(f"solver {name!r} has no setting {key!r} ({have})")
+    return cls(**settings)
+
+
+def _settings(cls: type) -> list[str]:
+    """The keyword arguments an engine class takes."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    params = inspect.signature(cls).parameters.values()
+    return [p.name for p in params if p.kind in kinds]

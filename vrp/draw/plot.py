@@ -7,10 +7,10 @@ import os
 import numpy as np
 
 from vrp.errors import InputError
-from vrp.evaluate import evaluate
-from vrp.instance import Instance
-from vrp.io import atomic_write
-from vrp.solution import Solution
+from vrp.formats.io import atomic_write
+from vrp.model.evaluate import evaluate
+from vrp.model.instance import Instance
+from vrp.model.solution import Solution
 
 
 def can_plot(instance: Instance) -> str | None:

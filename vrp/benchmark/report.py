@@ -10,6 +10,11 @@ References (``--reference``):
 - ``best``: the best feasible cost found on the instance by any solver of the run, any seed.
 - a solver name: that solver's mean feasible cost over its seeds on the instance (its own
   mean gap is then 0).
+- ``store:SOLVER@SECONDS`` (``store:pyvrp@10``): the reference store
+  (`vrp.benchmark.references`): SOLVER's cost with SECONDS CPU s (seed 0) on the instance,
+  found by the instance's content, not its name; those the store lacks are solved first and
+  added to it. ``stored:SOLVER@SECONDS`` reads the store only: an instance it lacks gets no
+  gap.
 
 ``gap = (cost - reference) / reference`` for feasible runs; infeasible and failed runs have
 no gap and are counted in their own columns, never dropped. A *win* is a (instance, seed,
@@ -25,13 +30,16 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from statistics import mean
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vrp.errors import InputError
-from vrp.io import atomic_write, write_json
+from vrp.formats.io import atomic_write, write_json
+
+if TYPE_CHECKING:
+    from vrp.benchmark.references import ReferenceStore
 
 FAILED = ("no_solution", "error", "timeout", "crashed")
 TIE_REL = 1e-9
@@ -43,12 +51,17 @@ CSV_FIELDS = (
 
 @dataclass(frozen=True)
 class Reference:
-    """How the gap of a run is measured: ``kind`` is ``bks``, ``best`` or ``solver``."""
+    """How the gap of a run is measured: ``kind`` is ``bks``, ``best``, ``solver`` or
+    ``store``. ``costs`` (instance name or file stem -> cost) holds the known values of
+    ``bks`` and, once `with_store_costs` has filled them, of ``store``; a ``store``
+    reference is ``solver`` at ``time_limit``, solving missing ones when ``solve``."""
 
     kind: str
     label: str
-    bks: dict[str, float] = field(default_factory=dict)
+    costs: dict[str, float] = field(default_factory=dict)
     solver: str | None = None
+    time_limit: float | None = None
+    solve: bool = False
 
 
 def load_bks(path: Path) -> dict[str, float]:
@@ -88,16 +101,80 @@ def parse_reference(specs: list[str] | None, solvers: list[str]) -> Reference:
         return Reference("best", "best found by any solver in the run")
     if len(specs) == 1 and specs[0] in solvers:
         return Reference("solver", f"{specs[0]} (mean over seeds)", solver=specs[0])
+    if len(specs) == 1 and specs[0].startswith(STORE_KINDS):
+        return parse_store_reference(specs[0])
     bks: dict[str, float] = {}
     for s in specs:
         p = Path(s)
         if not p.is_file():
             raise InputError(
-                f"expected a bks.csv file, 'best' or a solver of this run, got {s!r}",
+                "expected a bks.csv file, 'best', a solver of this run or "
+                f"store:SOLVER@SECONDS, got {s!r}",
                 field="--reference",
             )
         bks.update(load_bks(p))
-    return Reference("bks", "best-known solutions from " + ", ".join(specs), bks=bks)
+    return Reference("bks", "best-known solutions from " + ", ".join(specs), costs=bks)
+
+
+STORE_KINDS = ("store:", "stored:")
+
+
+def parse_store_reference(spec: str) -> Reference:
+    """``store:SOLVER@SECONDS`` or ``stored:SOLVER@SECONDS`` -> a ``store`` `Reference`."""
+    kind, _, rest = spec.partition(":")
+    solver, _, seconds = rest.partition("@")
+    try:
+        limit = float(seconds)
+    except ValueError:
+        limit = math.nan
+    if not solver or not limit > 0:
+        raise InputError(
+            f"expected {kind}:SOLVER@SECONDS, e.g. {kind}:pyvrp@10, got {spec!r}",
+            field="--reference",
+        )
+    from vrp.solvers import get_solver
+
+    try:
+        get_solver(solver)
+    except InputError as e:
+        raise InputError(e.detail, field="--reference") from None
+    solve = kind == "store"
+    label = f"{solver} at {limit:g} CPU s, seed 0, from the reference store" + (
+        " (missing ones solved and added)" if solve else " (stored ones only)"
+    )
+    return Reference("store", label, solver=solver, time_limit=limit, solve=solve)
+
+
+def with_store_costs(
+    ref: Reference, files: dict[str, Path], store: ReferenceStore | None = None
+) -> Reference:
+    """``ref`` with the stored reference of each instance file (name -> path) in its
+    ``costs``, solving and adding the missing ones when ``ref.solve``; an instance the
+    engine cannot take gets none (said on stderr). Other kinds come back as they are."""
+    if ref.kind != "store" or ref.solver is None or ref.time_limit is None:
+        return ref
+    import sys
+
+    from vrp.benchmark.references import ReferenceStore
+    from vrp.errors import SolverError
+    from vrp.formats.io import read_instance
+
+    store = store or ReferenceStore.default()
+    costs: dict[str, float] = {}
+    for k, (name, path) in enumerate(files.items()):
+        inst = read_instance(path)
+        try:
+            rec = store.get(inst, ref.solver, ref.time_limit, solve=False)
+            if rec is None and ref.solve:
+                print(f"[reference {k + 1}/{len(files)}] {name}: {ref.solver} "
+                      f"{ref.time_limit:g} s ...", file=sys.stderr, flush=True)  # fmt: skip
+                rec = store.get(inst, ref.solver, ref.time_limit)
+        except (InputError, SolverError) as e:
+            print(f"{name}: no reference: {e}", file=sys.stderr)
+            continue
+        if rec is not None and rec["cost"] is not None:
+            costs[name] = rec["cost"]
+    return replace(ref, costs=costs)
 
 
 def _feasible_cost(r: dict[str, Any]) -> float | None:
@@ -107,11 +184,11 @@ def _feasible_cost(r: dict[str, Any]) -> float | None:
 def reference_costs(records: list[dict[str, Any]], ref: Reference) -> dict[str, float]:
     """Instance (file stem) -> its reference cost, where one is known."""
     out: dict[str, float] = {}
-    if ref.kind == "bks":
+    if ref.kind in ("bks", "store"):
         for r in records:
             for name in (r["instance"], r.get("instance_name")):
-                if name in ref.bks:
-                    out[r["instance"]] = ref.bks[name]
+                if name in ref.costs:
+                    out[r["instance"]] = ref.costs[name]
                     break
         return out
     costs: dict[str, list[float]] = defaultdict(list)
@@ -249,7 +326,7 @@ def markdown_table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
 
 
 def machine_text(m: dict[str, Any]) -> str:
-    """``platform, N CPUs (model)`` of a `vrp.benchmark.machine` record."""
+    """``platform, N CPUs (model)`` of a `vrp.benchmark.runner.machine` record."""
     return f"{m['platform']}, {m['cpu_count']} CPUs ({m['cpu_model'] or 'unknown'})"
 
 

@@ -18,12 +18,11 @@ from typing import Literal
 import numpy as np
 
 from vrp.errors import InputError
-from vrp.variants import Backhaul, Variant
+from vrp.model.variants import Backhaul, Variant
+from vrpspec.distances import euclidean_matrix, great_circle_matrix
 
 Coordinates = Literal["euclidean", "lonlat"]
 BackhaulMode = Literal["classic", "mixed"]
-
-EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG), for great-circle metres
 
 
 def node_field(num_depots: int, node: int) -> str:
@@ -31,21 +30,6 @@ def node_field(num_depots: int, node: int) -> str:
     if node < num_depots:
         return f"depots[{node}]"
     return f"customers[{node - num_depots}]"
-
-
-def euclidean_matrix(locations: np.ndarray) -> np.ndarray:
-    """Pairwise Euclidean distances, ``[N, 2] -> [N, N]``."""
-    diff = locations[:, None, :] - locations[None, :, :]
-    return np.sqrt((diff**2).sum(-1))
-
-
-def great_circle_matrix(lonlat: np.ndarray) -> np.ndarray:
-    """Pairwise great-circle (haversine) distances in metres, ``[N, 2] (lon, lat) -> [N, N]``."""
-    lon, lat = np.radians(lonlat[:, 0]), np.radians(lonlat[:, 1])
-    dlon = lon[None, :] - lon[:, None]
-    dlat = lat[None, :] - lat[:, None]
-    a = np.sin(dlat / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -292,6 +276,17 @@ class Instance:
     @property
     def has_time_windows(self) -> bool:
         return bool(np.any(np.isfinite(self.tw_early) | np.isfinite(self.tw_late)))
+
+    @property
+    def planar(self) -> bool:
+        """Whether every distance and duration follows from Euclidean coordinates (no matrix,
+        no lon/lat): what the generator makes, as opposed to a road instance."""
+        return (
+            self.locations is not None
+            and self.coordinates == "euclidean"
+            and self.distance_matrix is None
+            and self.duration_matrix is None
+        )
 
     @property
     def backhaul_kind(self) -> Backhaul:

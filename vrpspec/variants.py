@@ -1,10 +1,14 @@
-"""Attribute flags <-> variant names, for all 48 variants.
+"""Attribute flags <-> variant names and order, for all 48 variants.
 
 Every variant is the capacitated problem (C) plus any subset of: several depots (MD), open
 routes (O), a backhaul mode (none, classic B or mixed M), a route distance limit (L) and time
 windows (TW): 2 * 2 * 3 * 2 * 2 = 48. The name follows FORMAT.md: ``md`` if several depots,
 ``o`` if open, then ``vrp``, then ``b``/``mb``, ``l``, ``tw``; the plain problem is ``cvrp``
-(``mdcvrp`` with several depots).
+(``mdcvrp`` with several depots). The order (`Variant.index`) is
+``24 * MD + 12 * TW + 6 * L + 2 * backhaul + O`` with backhaul 0 none, 1 classic, 2 mixed:
+single-depot first, simplest first.
+
+Bad names raise `ValueError`; `vrp.model.variants` turns that into the CLI's `InputError`.
 """
 
 from __future__ import annotations
@@ -13,8 +17,6 @@ import itertools
 import re
 from dataclasses import dataclass
 from typing import Literal
-
-from vrp.errors import InputError
 
 Backhaul = Literal["none", "classic", "mixed"]
 BACKHAULS: tuple[Backhaul, ...] = ("none", "classic", "mixed")
@@ -33,6 +35,22 @@ class Variant:
     time_windows: bool = False
 
     @property
+    def backhaul_code(self) -> int:
+        """0 none, 1 classic, 2 mixed (the environment's encoding)."""
+        return BACKHAULS.index(self.backhaul)
+
+    @property
+    def index(self) -> int:
+        """The position of this variant in `VARIANT_NAMES`."""
+        return (
+            24 * self.multi_depot
+            + 12 * self.time_windows
+            + 6 * self.distance_limit
+            + 2 * self.backhaul_code
+            + self.open
+        )
+
+    @property
     def name(self) -> str:
         md = "md" if self.multi_depot else ""
         if not (self.open or self.backhaul != "none" or self.distance_limit or self.time_windows):
@@ -41,7 +59,7 @@ class Variant:
             md
             + ("o" if self.open else "")
             + "vrp"
-            + {"none": "", "classic": "b", "mixed": "mb"}[self.backhaul]
+            + ("", "b", "mb")[self.backhaul_code]
             + ("l" if self.distance_limit else "")
             + ("tw" if self.time_windows else "")
         )
@@ -49,19 +67,12 @@ class Variant:
     @property
     def flags(self) -> str:
         """Short attribute string such as ``C O B L TW``."""
-        parts = ["C"]
-        if self.multi_depot:
-            parts.insert(0, "MD")
-        if self.open:
-            parts.append("O")
-        if self.backhaul == "classic":
-            parts.append("B")
-        elif self.backhaul == "mixed":
-            parts.append("M")
-        if self.distance_limit:
-            parts.append("L")
-        if self.time_windows:
-            parts.append("TW")
+        parts = ["MD"] if self.multi_depot else []
+        parts.append("C")
+        parts += ["O"] if self.open else []
+        parts += [("", "B", "M")[self.backhaul_code]] if self.backhaul != "none" else []
+        parts += ["L"] if self.distance_limit else []
+        parts += ["TW"] if self.time_windows else []
         return " ".join(parts)
 
     def __str__(self) -> str:
@@ -69,38 +80,36 @@ class Variant:
 
 
 def parse_variant(name: str) -> Variant:
-    """The variant for a name such as ``cvrp``, ``ovrpbltw`` or ``mdvrpmb`` (case-insensitive)."""
+    """The variant for a name such as ``cvrp``, ``ovrpbltw`` or ``mdvrpmb`` (case-insensitive).
+
+    Raises:
+        ValueError: not one of the 48 names.
+    """
     key = name.strip().lower()
     if key in ("cvrp", "mdcvrp"):
         return Variant(multi_depot=key == "mdcvrp")
     match = _NAME.match(key)
     if match is None or key in ("vrp", "mdvrp"):
-        raise InputError(
-            f"unknown variant {name!r}; `vrp variants` lists the 48 names", field="variant"
-        )
+        raise ValueError(f"unknown variant {name!r}; `vrp variants` lists the 48 names")
     md, o, b, lim, tw = match.groups()
-    backhauls: dict[str | None, Backhaul] = {None: "none", "b": "classic", "mb": "mixed"}
-    backhaul = backhauls[b]
     return Variant(
         multi_depot=md is not None,
         open=o is not None,
-        backhaul=backhaul,
+        backhaul=BACKHAULS[(None, "b", "mb").index(b)],
         distance_limit=lim is not None,
         time_windows=tw is not None,
     )
 
 
-def all_variants() -> list[Variant]:
-    """The 48 variants, single-depot first, simplest first."""
-    out = []
+ALL_VARIANTS: tuple[Variant, ...] = tuple(
+    Variant(md, is_open, backhaul, lim, tw)
     for md, tw, lim, backhaul, is_open in itertools.product(
         (False, True), (False, True), (False, True), BACKHAULS, (False, True)
-    ):
-        out.append(Variant(md, is_open, backhaul, lim, tw))
-    return out
+    )
+)
+"""The 48 variants in `Variant.index` order."""
 
-
-VARIANT_NAMES: tuple[str, ...] = tuple(v.name for v in all_variants())
+VARIANT_NAMES: tuple[str, ...] = tuple(v.name for v in ALL_VARIANTS)
 
 
 def parse_variant_list(spec: str) -> tuple[str, ...]:
@@ -109,12 +118,12 @@ def parse_variant_list(spec: str) -> tuple[str, ...]:
     RouteFinder's names with a C for capacity (``cvrptw``, ``mdcvrpl``) are accepted too.
 
     Raises:
-        InputError: an empty list or an unknown name (field ``variant``).
+        ValueError: an empty list or an unknown name.
     """
     names = [s.strip().lower() for s in spec.split(",") if s.strip()]
     names = [re.sub(r"^(md)?c(vrp.+)$", r"\1\2", n) for n in names]
     if names == ["all"]:
         return VARIANT_NAMES
     if not names:
-        raise InputError("give a variant name, a comma-separated list or 'all'", field="variant")
+        raise ValueError("give a variant name, a comma-separated list or 'all'")
     return tuple(dict.fromkeys(parse_variant(n).name for n in names))

@@ -1,14 +1,14 @@
 """Instances on real roads: from a CSV of locations, or sampled along a region's roads.
 
 Both give FORMAT.md instances with ``"coordinates": "lonlat"``, ``distance_matrix`` in metres
-and ``duration_matrix`` in seconds from OSRM (`vrp.matrix`), asymmetric as the roads are.
+and ``duration_matrix`` in seconds from OSRM (`vrp.roads.matrix`), asymmetric as the roads are.
 
 **Sampling** (`sample_city`, after RRNCO): points fall on the region's drivable roads with
-probability proportional to road length (`vrp.osrm.sample_road_points`: no motorways,
+probability proportional to road length (`vrp.roads.osrm.sample_road_points`: no motorways,
 tunnels or bridges), a few more than needed, all in one table request. Points OSRM snaps
 more than `MAX_ROAD_SNAP_M` away (roads cut off by the extract's border or closed to cars)
 and points in a pair without a route are dropped; the first ``depots + n`` survivors, in draw
-order, are kept at their snapped positions. Attributes follow `vrp.generate` (same demands,
+order, are kept at their snapped positions. Attributes follow `vrp.model.generate` (same demands,
 capacity, backhaul share and draw order), with time in seconds on a working day:
 
 - every depot is open ``[0, WORKDAY_S]`` (8 hours); service times ``U(300, 600)`` s; window
@@ -16,7 +16,7 @@ capacity, backhaul share and draw order), with time in seconds on a working day:
   t(i, depot) - service - length]`` (whole seconds), so ``depot -> i -> depot`` is always
   feasible;
 - a distance limit is ``U(L0, 2 L0)`` with ``L0 = max_i d(depot, i) + d(i, depot)``;
-- as in `vrp.generate`, windows and the limit refer to the first depot.
+- as in `vrp.model.generate`, windows and the limit refer to the first depot.
 """
 
 from __future__ import annotations
@@ -29,17 +29,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vrp.errors import InputError, SolverError
-from vrp.generate import (
-    NUM_DEPOTS_MD,
-    capacity_for,
-    draw_loads,
-)
-from vrp.instance import Instance
-from vrp.osrm import Region, sample_road_points
-from vrp.variants import Variant, parse_variant
+from vrp.model.generate import draw_loads
+from vrp.model.instance import Instance
+from vrp.model.variants import Variant, parse_variant
+from vrp.roads.osrm import Region, sample_road_points
+from vrpspec.distributions import NUM_DEPOTS_MD, capacity_for
 
 if TYPE_CHECKING:
-    from vrp.matrix import OsrmClient, Table
+    from vrp.roads.matrix import OsrmClient, Table
 
 WORKDAY_S = 8 * 3600
 SERVICE_S = (300, 600)
@@ -113,7 +110,7 @@ def _draw(
     D = NUM_DEPOTS_MD if v.multi_depot else 1
     table = road_table(client, region, D + n, rng)
     dist, dur = table.distances, table.durations
-    # The generator's draws, in its order (vrp.generate._draw), for every variant.
+    # The generator's draws, in its order (vrp.model.generate._draw), for every variant.
     delivery, pickup = draw_loads(v, n, rng)
     service = rng.integers(SERVICE_S[0], SERVICE_S[1] + 1, size=n).astype(float)
     length = rng.integers(WINDOW_S[0], WINDOW_S[1] + 1, size=n).astype(float)

@@ -13,13 +13,13 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from vrp.errors import InputError
-from vrp.evaluate import evaluate
-from vrp.instance import Instance
-from vrp.solution import Solution
+from vrp.model.evaluate import evaluate
+from vrp.model.instance import Instance
+from vrp.model.solution import Solution
 
 if TYPE_CHECKING:
-    from vrp.matrix import OsrmClient
-    from vrp.osrm import Region
+    from vrp.roads.matrix import OsrmClient
+    from vrp.roads.osrm import Region
 
 COLOURS = (
     "#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324",
@@ -36,7 +36,7 @@ def map_region(instance: Instance, osrm_url: str | None = None) -> Region | None
 
     Raises `InputError` when no map can be drawn: call it before a long solve.
     """
-    from vrp.osrm import region_for
+    from vrp.roads.osrm import region_for
 
     if instance.coordinates != "lonlat" or instance.locations is None:
         raise InputError(
@@ -67,12 +67,12 @@ def write_route_map(
     Raises:
         InputError: the instance has no ``lonlat`` locations, or OSRM cannot be used.
     """
-    from vrp.osrm import connect
+    from vrp.roads.osrm import connect
 
     found = map_region(instance, osrm_url)
     with connect(osrm_url, region or found, cache_key=None) as client:
         html = route_map_html(instance, solution, client)
-    from vrp.io import atomic_write
+    from vrp.formats.io import atomic_write
 
     with atomic_write(path) as fh:
         fh.write(html)

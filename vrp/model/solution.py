@@ -1,4 +1,4 @@
-"""A solution is routes, nothing else: cost and feasibility come from `vrp.evaluate`."""
+"""A solution is routes, nothing else: cost and feasibility come from `vrp.model.evaluate`."""
 
 from __future__ import annotations
 

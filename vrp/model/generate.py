@@ -36,21 +36,19 @@ from __future__ import annotations
 import numpy as np
 
 from vrp.errors import InputError
-from vrp.instance import Instance, euclidean_matrix
-from vrp.variants import Variant, parse_variant
-
-NUM_DEPOTS_MD = 3
-DEPOT_HORIZON = 4.6
-DEMAND_RANGE = (1, 9)  # integers, both ends included
-BACKHAUL_SHARE = 0.2
-SERVICE_TIME_RANGE = (0.15, 0.18)
-WINDOW_LENGTH_RANGE = (0.18, 0.2)
-DISTANCE_LIMIT_CAP = 2.8
-
-
-def capacity_for(num_customers: int) -> int:
-    """Vehicle capacity Q for ``num_customers`` customers: ``30 + n // 5`` above 20, else 30."""
-    return 30 + num_customers // 5 if num_customers > 20 else 30
+from vrp.model.instance import Instance
+from vrp.model.variants import Variant, parse_variant
+from vrpspec.distances import euclidean_matrix
+from vrpspec.distributions import (
+    BACKHAUL_SHARE,
+    DEMAND_RANGE,
+    DEPOT_HORIZON,
+    DISTANCE_LIMIT_CAP,
+    NUM_DEPOTS_MD,
+    SERVICE_TIME_RANGE,
+    WINDOW_LENGTH_RANGE,
+    capacity_for,
+)
 
 
 def generate(
@@ -107,7 +105,7 @@ def draw_loads(v: Variant, n: int, rng: np.random.Generator) -> tuple[np.ndarray
 
     Four draws, in this order, whatever the variant: linehaul demands, backhaul demands,
     which customers are backhauls, and the customer forced to be one if none was drawn.
-    `vrp.city` draws its road instances' loads with it too.
+    `vrp.roads.city` draws its road instances' loads with it too.
     """
     lo, hi = DEMAND_RANGE
     linehaul = rng.integers(lo, hi + 1, size=n).astype(float)

@@ -1,7 +1,7 @@
 """The only reader and writer of the FORMAT.md JSON (instances and solutions).
 
 `read_instance` also accepts VRPLIB (``.vrp``, ``.vrpb``, ``.vrpmpd``) and Solomon (``.txt``)
-files; those importers live in `vrp.formats`. Every error is an `InputError` whose message
+files; those importers live in `vrp.formats.vrplib`. Every error is an `InputError` whose message
 names the file and the field. Every file is written atomically (`atomic_write`): an
 interrupted run never leaves half a file.
 """
@@ -20,9 +20,9 @@ from typing import IO, Any
 import numpy as np
 
 from vrp.errors import InputError
-from vrp.evaluate import Evaluation, evaluate
-from vrp.instance import Instance
-from vrp.solution import Route, Solution
+from vrp.model.evaluate import Evaluation, evaluate
+from vrp.model.instance import Instance
+from vrp.model.solution import Route, Solution
 
 INSTANCE_FORMAT = "vrp-instance/1"
 SOLUTION_FORMAT = "vrp-solution/1"
@@ -273,10 +273,10 @@ def _matrix_out(m: np.ndarray | None) -> list[list[int | float]] | None:
 
 
 def read_instance(path: str | os.PathLike[str]) -> Instance:
-    """Read an instance: FORMAT.md JSON, or VRPLIB / Solomon text (see `vrp.formats`)."""
+    """Read an instance: FORMAT.md JSON, or VRPLIB / Solomon text (see `vrp.formats.vrplib`)."""
     p = Path(path)
     if p.suffix.lower() not in JSON_SUFFIXES:
-        from vrp.formats import read_external
+        from vrp.formats.vrplib import read_external
 
         return read_external(p)
     data = _load_json(p)

@@ -39,11 +39,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vrp.errors import InputError, SolverError
-from vrp.instance import EARTH_RADIUS_M
-from vrp.io import atomic_write, write_json
+from vrp.formats.io import atomic_write, write_json
+from vrp.places import osrm_home
+from vrpspec.distances import great_circle
 
 if TYPE_CHECKING:
-    from vrp.matrix import OsrmClient
+    from vrp.roads.matrix import OsrmClient
 
 DEFAULT_REGION = "monaco"
 DEFAULT_MAX_TABLE_SIZE = 1000  # locations per table request on servers started here
@@ -67,12 +68,6 @@ _NO = (None, "no")
 
 
 # -- where things are -----------------------------------------------------------------------
-
-
-def osrm_home() -> Path:
-    """The folder holding the executables and the prepared regions."""
-    env = os.environ.get("VRP_OSRM_HOME")
-    return Path(env).resolve() if env else Path(__file__).resolve().parents[1] / ".osrm"
 
 
 def bin_dir() -> Path:
@@ -271,7 +266,7 @@ def extract_roads(pbf: Path) -> dict[str, np.ndarray]:
                 segments.append((p.lon, p.lat, q.lon, q.lat))
     seg = np.array(segments, dtype=float).reshape(-1, 4)
     a, b = seg[:, :2], seg[:, 2:]
-    length = _haversine(a, b)
+    length = great_circle(a, b)
     keep = length > 0
     return {"a": a[keep], "b": b[keep], "length_m": length[keep]}
 
@@ -324,7 +319,7 @@ class Server:
 
     def client(self, **kwargs: Any) -> OsrmClient:
         """A matrix/route client for this server, caching under the region's key."""
-        from vrp.matrix import OsrmClient
+        from vrp.roads.matrix import OsrmClient
 
         kwargs.setdefault("table_size", self.max_table_size)
         kwargs.setdefault("cache_key", self.region.cache_key)
@@ -446,7 +441,7 @@ def connect(
     With ``url``, matrices are cached under ``region`` (a prepared `Region` or a label) when
     given, else under the URL.
     """
-    from vrp.matrix import OsrmClient
+    from vrp.roads.matrix import OsrmClient
 
     if url:
         key = region.cache_key if isinstance(region, Region) else region
@@ -490,17 +485,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def _haversine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Great-circle metres between paired points ``[M, 2]`` (lon, lat)."""
-    lon1, lat1 = np.radians(a[:, 0]), np.radians(a[:, 1])
-    lon2, lat2 = np.radians(b[:, 0]), np.radians(b[:, 1])
-    h = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 __all__ = [

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from vrp.errors import InputError, SolverError
-from vrp.io import atomic_write
+from vrp.formats.io import atomic_write
+from vrp.places import cache_home
 
 CACHE_VERSION = 2
 OSRM_DEFAULT_TABLE_SIZE = 100  # osrm-routed's own default --max-table-size
@@ -39,9 +39,7 @@ MAX_VIAROUTE = 400  # waypoints per route request, under osrm-routed's default o
 
 
 def cache_dir() -> Path:
-    env = os.environ.get("VRP_CACHE_DIR")
-    root = Path(env) if env else Path(__file__).resolve().parents[1] / ".cache"
-    return root / "osrm"
+    return cache_home() / "osrm"
 
 
 @dataclass(frozen=True)

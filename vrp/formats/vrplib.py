@@ -55,8 +55,8 @@ from typing import Any, Literal
 import numpy as np
 
 from vrp.errors import InputError
-from vrp.instance import Instance
-from vrp.solution import Solution
+from vrp.model.instance import Instance
+from vrp.model.solution import Solution
 
 SolomonDistances = Literal["truncated", "exact"]
 SOLOMON_DISTANCES: tuple[SolomonDistances, ...] = ("truncated", "exact")
@@ -387,6 +387,11 @@ def _number(data: dict[str, Any], key: str) -> float:
     v = data.get(key)
     if v is None:
         raise InputError("missing required field", field=key.upper())
+    if isinstance(v, np.ndarray | list) and len(v) > 1:
+        raise InputError(
+            f"{len(v)} values, one per vehicle: heterogeneous fleets are not imported yet",
+            field=key.upper(),
+        )
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
         raise InputError(f"must be a positive number, got {v!r}", field=key.upper())
     return float(v)

@@ -4,7 +4,11 @@ A benchmark is a *plan*: every instance file × solver × seed × time limit. Ea
 a fresh worker process (``--workers`` at a time) that reads the instance, asks the engine
 whether it can express it exactly (`refusal`), runs it with `run_solver` (so `evaluate()`
 alone scores the answer) and sends back one record. A run that overstays its hard timeout is
-killed and recorded as ``timeout``; a worker that dies is recorded as ``crashed``.
+killed and recorded as ``timeout``; a worker that dies is recorded as ``crashed``. An engine
+that solves many instances at once (``solve_many``: the neural solver, whose model would
+otherwise be loaded once per run) gets its runs in batches instead, one worker and one call
+per engine, seed, limit, variant and size (`batches`): each run keeps its own record, with
+its share of the batch's time and the batch's size (``batch``).
 
 Records are appended, one JSON line per finished run, to ``OUT/runs.jsonl`` as soon as the
 run ends (``fsync``-ed; a half-written last line from a killed parent is ignored). A run's
@@ -37,10 +41,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vrp.errors import InputError
-from vrp.io import JSON_SUFFIXES, read_instance, write_instance
+from vrp.formats.io import JSON_SUFFIXES, read_instance, write_instance
+from vrp.places import source_root
+
+if TYPE_CHECKING:
+    from vrp.model.instance import Instance
+    from vrp.model.solution import Solution
+from vrp.solvers.base import DEFAULT_WALL_CAP_FACTOR
 
 RUNS_FILE = "runs.jsonl"
 INSTANCE_SUFFIXES = (*JSON_SUFFIXES, ".vrp", ".vrpb", ".vrpmpd", ".txt")
@@ -140,7 +150,7 @@ def parse_generate(spec: str) -> tuple[str, int, int]:
 
 def generate_inputs(specs: Iterable[str], folder: Path, seed: int = 0) -> list[Path]:
     """Write the generated instances of each ``variant:size:count`` spec to ``folder``."""
-    from vrp.generate import generate_many
+    from vrp.model.generate import generate_many
 
     paths = []
     for spec in specs:
@@ -250,12 +260,12 @@ def pending(runs: list[Run], done: dict[str, dict[str, Any]], retry_failed: bool
 # -- one run, in a worker process -------------------------------------------------------------
 
 
-def _solve_one(run: Run, solution_path: Path, send: Callable[[dict[str, Any]], None]) -> None:
+def _solve_one(
+    run: Run, solution_path: Path, send: Callable[[dict[str, Any]], None], wall_cap_factor: float
+) -> None:
     """Run ``run`` and send its outcome (status, cost, feasibility, times, message)."""
-    from vrp.io import write_solution
-    from vrp.solvers.base import refusal, run_solver
+    from vrp.solvers import Budget, get_solver, refusal, run_solver
     from vrp.solvers.checks import check_solvable
-    from vrp.solvers.registry import get_solver
 
     inst = read_instance(run.source.path)
     engine = get_solver(run.solver)
@@ -268,41 +278,137 @@ def _solve_one(run: Run, solution_path: Path, send: Callable[[dict[str, Any]], N
     except InputError as e:
         send({"status": "error", "message": f"no feasible solution exists: {e}"})
         return
-    res = run_solver(engine, inst, run.time_limit, run.seed)
-    out: dict[str, Any] = {"wall_s": res.runtime_s, "cpu_s": res.cpu_s}
-    if res.solution is None or res.evaluation is None:
+    res = run_solver(inst, engine, Budget(run.time_limit, wall_cap_factor), run.seed)
+    send(_outcome(run, inst, res.solution, res.runtime_s, res.cpu_s, solution_path))
+
+
+def _outcome(
+    run: Run,
+    inst: Instance,
+    solution: Solution | None,
+    wall_s: float,
+    cpu_s: float,
+    solution_path: Path,
+) -> dict[str, Any]:
+    """A run's record fields from its routes, scored by `evaluate()`; the routes are written
+    to ``solution_path``."""
+    from vrp.formats.io import write_solution
+    from vrp.model.evaluate import evaluate
+
+    out: dict[str, Any] = {"wall_s": wall_s, "cpu_s": cpu_s}
+    if solution is None:
         out["status"] = "no_solution"
-    else:
-        ev = res.evaluation
-        out.update(
-            status="ok" if ev.feasible else "infeasible",
-            cost=ev.cost,
-            feasible=ev.feasible,
-            routes=len(res.solution.routes),
-        )
-        if not ev.feasible:
-            out["message"] = "; ".join(str(v) for v in ev.violations[:3])
-        write_solution(
-            inst,
-            res.solution,
-            solution_path,
-            solver=run.solver,
-            runtime_s=res.runtime_s,
-            evaluation=ev,
-        )
-        out["solution"] = str(solution_path)
-    send(out)
+        return out
+    ev = evaluate(inst, solution)
+    out.update(
+        status="ok" if ev.feasible else "infeasible",
+        cost=ev.cost,
+        feasible=ev.feasible,
+        routes=len(solution.routes),
+    )
+    if not ev.feasible:
+        out["message"] = "; ".join(str(v) for v in ev.violations[:3])
+    write_solution(
+        inst, solution, solution_path, solver=run.solver, runtime_s=wall_s, evaluation=ev
+    )
+    out["solution"] = str(solution_path)
+    return out
 
 
-def _worker(conn: Connection, run: Run, solution_path: Path) -> None:
+def _solve_batch(
+    runs: list[Run], paths: list[Path], send: Callable[[int, dict[str, Any]], None]
+) -> None:
+    """Solve ``runs`` (one engine, seed and limit) with one ``solve_many`` call and send each
+    run's outcome by its index. Each run is charged an equal share of the batch's wall and
+    CPU seconds, and its record says how many shared them (``batch``). Its routes and times are
+    those of `timed_solve_many`."""
+    from vrp.solvers import get_solver, refusal
+    from vrp.solvers.checks import check_solvable
+
+    engine: Any = get_solver(runs[0].solver)
+    todo: list[tuple[int, Instance]] = []
+    for i, run in enumerate(runs):
+        inst = read_instance(run.source.path)
+        reason = refusal(engine, inst)
+        if reason is not None:
+            send(i, {"status": "unsupported", "message": reason})
+            continue
+        try:
+            check_solvable(inst)
+        except InputError as e:
+            send(i, {"status": "error", "message": f"no feasible solution exists: {e}"})
+            continue
+        todo.append((i, inst))
+    if not todo:
+        return
+    solutions, wall, cpu = timed_solve_many(engine, [inst for _, inst in todo])
+    k = len(todo)
+    for (i, inst), sol in zip(todo, solutions, strict=True):
+        send(i, {**_outcome(runs[i], inst, sol, wall / k, cpu / k, paths[i]), "batch": k})
+
+
+def timed_solve_many(engine: Any, instances: list[Instance]) -> tuple[list[Solution], float, float]:
+    """``engine.solve_many(instances)`` and its wall and CPU seconds, measured after a warm-up
+    on the first instance (which loads a model once per process)."""
+    engine.solve_many(instances[:1])
+    t0, c0 = time.perf_counter(), time.process_time()
+    solutions = engine.solve_many(instances)
+    return solutions, time.perf_counter() - t0, time.process_time() - c0
+
+
+def _worker(
+    conn: Connection, runs: list[Run], paths: list[Path], batch: bool, wall_cap_factor: float
+) -> None:
+    """Solve ``runs`` (one, or a batch) and send ``(index, fields)`` for each."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent owns Ctrl-C and stops workers
+    sent: set[int] = set()
+
+    def send(i: int, fields: dict[str, Any]) -> None:
+        conn.send((i, fields))
+        sent.add(i)
+
     try:
-        _solve_one(run, solution_path, conn.send)
+        if batch:
+            _solve_batch(runs, paths, send)
+        else:
+            _solve_one(runs[0], paths[0], lambda fields: send(0, fields), wall_cap_factor)
     except BaseException as e:  # noqa: BLE001 - every failure becomes a record
         tb = traceback.format_exception(e)
-        conn.send({"status": "error", "message": f"{type(e).__name__}: {e}", "traceback": tb[-3:]})
+        error = {"status": "error", "message": f"{type(e).__name__}: {e}", "traceback": tb[-3:]}
+        for i in range(len(runs)):
+            if i not in sent:
+                conn.send((i, error))
     finally:
         conn.close()
+
+
+BATCH_SIZE = 100
+"""At most this many runs share one ``solve_many`` call."""
+
+
+def _batching(solver: str) -> bool:
+    from vrp.solvers import get_solver
+
+    return hasattr(get_solver(solver), "solve_many")
+
+
+def batches(runs: list[Run]) -> list[list[Run]]:
+    """The runs as they go to workers: a run of an engine that solves many instances at once
+    (``solve_many``: the neural solver, whose model would otherwise be loaded once per run)
+    goes with the others of its engine, seed, time limit, variant and size, up to
+    `BATCH_SIZE`; every other run goes alone. The order of first appearance is kept."""
+    many = {name: _batching(name) for name in {r.solver for r in runs}}
+    groups: dict[Any, list[Run]] = {}
+    for k, r in enumerate(runs):
+        if many[r.solver]:
+            s = r.source
+            key: Any = (r.solver, r.seed, r.time_limit, s.variant, s.num_customers)
+            if len(groups.get(key, [])) >= BATCH_SIZE:
+                groups[(*key, k)] = groups.pop(key)  # full: keep it in place, start another
+        else:
+            key = k
+        groups.setdefault(key, []).append(r)
+    return list(groups.values())
 
 
 # -- the pool ---------------------------------------------------------------------------------
@@ -359,7 +465,8 @@ def _context() -> mp.context.BaseContext:
 
 @dataclass
 class _Active:
-    run: Run
+    runs: list[Run]
+    left: set[int]  # indices of the runs without a record yet
     proc: Any
     conn: Connection
     started: float
@@ -374,23 +481,28 @@ def execute(
     on_done: Callable[[dict[str, Any]], None] | None = None,
     on_tick: Callable[[list[Run]], None] | None = None,
     stamp: dict[str, Any] | None = None,
+    wall_cap_factor: float = DEFAULT_WALL_CAP_FACTOR,
 ) -> list[dict[str, Any]]:
     """Run ``runs`` with ``workers`` processes; append each record to ``out`` as it finishes.
 
-    ``stamp`` is added to every record (e.g. the code version). Ctrl-C (KeyboardInterrupt)
-    kills the running workers and propagates: what finished is on disk, the rest runs on the
-    next invocation.
+    Each run's budget is its time limit in CPU seconds, capped at ``wall_cap_factor`` times
+    that in wall seconds (`vrp.solvers.Budget`). Runs of an engine with ``solve_many`` go to
+    a worker in batches (`batches`), whose hard timeout is the sum of theirs. ``stamp`` is
+    added to every record (e.g. the code version). Ctrl-C (KeyboardInterrupt) kills the
+    running workers and propagates: what finished is on disk, the rest runs on the next
+    invocation.
     """
     ctx = _context()
-    todo = list(runs)
+    todo = batches(list(runs))
     todo.reverse()
     active: list[_Active] = []
     finished: list[dict[str, Any]] = []
     solutions = out / "solutions"
     solutions.mkdir(parents=True, exist_ok=True)
 
-    def finish(a: _Active, fields: dict[str, Any]) -> None:
-        rec = {**_base_record(a.run, workers), **(stamp or {})}
+    def finish(a: _Active, i: int, fields: dict[str, Any]) -> None:
+        a.left.discard(i)
+        rec = {**_base_record(a.runs[i], workers), **(stamp or {})}
         rec.update({k: v for k, v in fields.items() if k != "traceback"})
         rec["elapsed_s"] = time.perf_counter() - a.started  # the worker's life, reading included
         if rec["wall_s"] is None:
@@ -404,46 +516,85 @@ def execute(
     try:
         while todo or active:
             while todo and len(active) < workers:
-                run = todo.pop()
+                group = todo.pop()
+                batch = len(group) > 1 or _batching(group[0].solver)
                 recv, send = ctx.Pipe(duplex=False)
-                proc = ctx.Process(
-                    target=_worker, args=(send, run, solutions / solution_name(run)), daemon=True
-                )
+                paths = [solutions / solution_name(r) for r in group]
+                args = (send, group, paths, batch, wall_cap_factor)
+                proc = ctx.Process(target=_worker, args=args, daemon=True)
                 proc.start()
                 send.close()
                 now = time.perf_counter()
-                active.append(_Active(run, proc, recv, now, now + hard_timeout(run.time_limit)))
+                limit = sum(hard_timeout(r.time_limit) for r in group)
+                left = set(range(len(group)))
+                active.append(_Active(group, left, proc, recv, now, now + limit))
             ready = wait([a.conn for a in active], timeout=0.5)
             now = time.perf_counter()
             for a in list(active):
+                ended: dict[str, Any] | None = None
                 if a.conn in ready:
                     try:
-                        fields = a.conn.recv()
+                        i, fields = a.conn.recv()
+                        finish(a, i, fields)
                     except EOFError:
                         a.proc.join(5)
-                        fields = {
+                        ended = {
                             "status": "crashed",
                             "message": f"worker died (exit code {a.proc.exitcode})",
                         }
                 elif now > a.deadline:
                     a.proc.kill()
-                    fields = {
+                    ended = {
                         "status": "timeout",
                         "message": f"killed after {now - a.started:.0f} s wall (hard timeout)",
                     }
-                else:
+                if ended is None and a.left:
                     continue
                 a.conn.close()
                 a.proc.join(5)
                 active.remove(a)
-                finish(a, fields)
+                for i in sorted(a.left):
+                    finish(a, i, dict(ended or {"status": "crashed", "message": "no record"}))
             if on_tick is not None:
-                on_tick([a.run for a in active])
+                on_tick([r for a in active for i, r in enumerate(a.runs) if i in a.left])
     finally:
         for a in active:
             a.proc.kill()
             a.proc.join(5)
     return finished
+
+
+ENGINE_PACKAGES = {
+    "pyvrp": ["pyvrp"],
+    "ortools": ["ortools"],
+    "hgs": ["hygese"],
+    "auto": ["pyvrp", "ortools", "hygese"],
+    "neural": ["torch", "rl4co"],
+}
+"""The packages behind each engine, for the versions every summary and reference states."""
+
+
+def engine_versions(solvers: Iterable[str]) -> dict[str, str]:
+    """Package -> installed version, for the packages behind ``solvers``."""
+    from importlib import metadata
+
+    out = {}
+    for pkg in dict.fromkeys(p for s in solvers for p in ENGINE_PACKAGES.get(s, [])):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def engine_text(solver: str) -> str:
+    """``"pyvrp 0.14.1"``: the engine and its package's version (``"auto (pyvrp 0.14.1,
+    ...)"`` for an engine of several packages), as far as they are known."""
+    versions = engine_versions([solver])
+    if list(versions) == [solver]:
+        return f"{solver} {versions[solver]}"
+    listed = ", ".join(f"{k} {v}" for k, v in versions.items())
+    return f"{solver} ({listed})" if listed else solver
 
 
 # Committed data that the benchmark scripts append to while they run: a change there is
@@ -454,7 +605,9 @@ DATA_DIR = "docs/data"
 def code_version(root: Path | None = None) -> str:
     """The git commit of this checkout, with ``+dirty`` when tracked files outside
     ``DATA_DIR`` differ from it."""
-    root = root or Path(__file__).resolve().parents[1]
+    root = root or source_root()
+    if root is None:
+        return "unknown"
 
     def git(*args: str) -> str:
         done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)

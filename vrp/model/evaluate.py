@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vrp.instance import Instance
-from vrp.solution import Route, Solution
+from vrp.model.instance import Instance
+from vrp.model.solution import Route, Solution
 
 # Limits are compared with a small tolerance so that floating-point sums of exactly-feasible
 # routes (e.g. 0.1-step Solomon distances) are not rejected.

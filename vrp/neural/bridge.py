@@ -6,7 +6,7 @@ into environment units by the rule of ``envs.pool`` (coordinates into the unit s
 distances by the same factor, durations to speed 1, times shifted to start at 0 or later,
 demands divided by the capacity). `to_solutions` maps action sequences back to routes, and
 `to_actions` maps routes to the action sequence that builds them. Costs always come from
-`vrp.evaluate.evaluate` on the returned `Solution`; `costs` only reads a reward back into
+`vrp.model.evaluate.evaluate` on the returned `Solution`; `costs` only reads a reward back into
 instance units (for logging and cross-checks).
 
 Node slots: a batch has K depot slots (K = the most depots of its instances, or more); depot
@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vrp.errors import InputError
-from vrp.instance import Instance
-from vrp.solution import Route, Solution
+from vrp.model.instance import Instance
+from vrp.model.solution import Route, Solution
+from vrpspec.distances import local_projection
 
 if TYPE_CHECKING:
     import torch
@@ -104,7 +105,7 @@ def to_batch(
     for inst in instances:
         _check_fleet(inst, allow_fleet_limit)
 
-    matrices = any(_needs_matrices(inst) for inst in instances)
+    matrices = not all(inst.planar for inst in instances)
     rows = [_arrays(inst, K, matrices) for inst in instances]
     keys = rows[0][0].keys()
     data = {k: torch.as_tensor(np.stack([r[0][k] for r in rows])) for k in keys}
@@ -240,19 +241,8 @@ def _check_fleet(inst: Instance, allow: bool) -> None:
     )
 
 
-def _needs_matrices(inst: Instance) -> bool:
-    """Whether the environment cannot rebuild the instance's matrices from its coordinates."""
-    return (
-        inst.locations is None
-        or inst.coordinates != "euclidean"
-        or inst.distance_matrix is not None
-        or inst.duration_matrix is not None
-    )
-
-
 def _planar(inst: Instance) -> np.ndarray:
     """``[N, 2]`` planar points for features: the coordinates, projected, or recovered."""
-    from envs.pool import local_projection
 
     if inst.locations is None:
         return _classical_mds(inst.distances)

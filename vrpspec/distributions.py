@@ -1,0 +1,30 @@
+"""The generator's distributions (RouteFinder, Berto et al. 2024), one set for both generators.
+
+`vrp.model.generate` draws single instances with numpy, `envs.generator` whole batches with
+torch; both read these numbers, so a test set and a training batch come from one distribution.
+Everything lives in the unit square with speed 1:
+
+- coordinates uniform in ``[0, 1]^2``; `NUM_DEPOTS_MD` depots for MD, 1 otherwise;
+- capacity Q: `capacity_for` (``30 + n // 5`` above 20 customers, else 30);
+- demands: integers uniform in `DEMAND_RANGE` (both ends included);
+- B/M: each customer is a backhaul customer with probability `BACKHAUL_SHARE`;
+- TW: depot window ``[0, DEPOT_HORIZON]``, service uniform in `SERVICE_TIME_RANGE`, window
+  length uniform in `WINDOW_LENGTH_RANGE`;
+- L: ``U(2 m, max(DISTANCE_LIMIT_CAP, 2 m + 1e-6))`` with m the largest depot-customer
+  distance.
+"""
+
+from __future__ import annotations
+
+NUM_DEPOTS_MD = 3
+DEPOT_HORIZON = 4.6
+DEMAND_RANGE = (1, 9)  # integers, both ends included
+BACKHAUL_SHARE = 0.2
+SERVICE_TIME_RANGE = (0.15, 0.18)
+WINDOW_LENGTH_RANGE = (0.18, 0.2)
+DISTANCE_LIMIT_CAP = 2.8
+
+
+def capacity_for(num_customers: int) -> int:
+    """Vehicle capacity Q for ``num_customers`` customers: ``30 + n // 5`` above 20, else 30."""
+    return 30 + num_customers // 5 if num_customers > 20 else 30
