@@ -11,7 +11,8 @@ reading `vrpspec.distributions`, drawn here as tensors for a whole batch:
   delivery 0 and a pickup in ``1..9``;
 - TW: depot window ``[0, 4.6]``, service ``U(0.15, 0.18)``, window length ``U(0.18, 0.2)``,
   window start uniform in ``[t(depot, i), 4.6 - t(i, depot) - service - length]``;
-- L: ``U(2 m, max(2.8, 2 m + 1e-6))`` with m the largest depot-customer distance;
+- L: ``U(2 m, max(2.8, 2 m + 1e-6))`` with m the largest depot-customer distance (its low
+  end raised by a relative 4e-5, `FLOAT32_SPARE`, so float32 can serve every customer);
 - O: open routes.
 
 So every customer can be served alone from depot 0 and every instance is feasible.
@@ -37,6 +38,10 @@ from tensordict import TensorDict
 from envs.pool import MatrixPool
 from vrpspec import distributions as spec
 from vrpspec.variants import Variant, parse_variant
+
+FLOAT32_SPARE = 4e-5
+"""Relative margin of the lowest distance limit over the farthest out-and-back: four times the
+1e-5 that `envs.mtvrp.time_tolerance` keeps to spare in float32."""
 
 
 class VRPGenerator(Generator):
@@ -200,9 +205,12 @@ class VRPGenerator(Generator):
         depot_tw[..., 1] = torch.where(tw_on, horizon[:, None], torch.inf)
         service_time = torch.cat([torch.zeros(B, K, dtype=torch.float64), service * tw_on], 1)
 
-        # Distance limit, from depot 0.
+        # Distance limit, from depot 0. The lowest limit keeps FLOAT32_SPARE to spare beyond
+        # the farthest out-and-back, so that float32's strict check (`time_tolerance`) still
+        # lets every customer be served alone: without it a limit drawn within 1e-5 of 2 m
+        # left a customer no route could take, and the episode could never end.
         reach = torch.maximum(dist[:, 0, K:].amax(-1), dist[:, K:, 0].amax(-1))
-        low = 2.0 * reach
+        low = 2.0 * reach + FLOAT32_SPARE * (1.0 + 2.0 * reach)
         high = torch.clamp(low + 1e-6, min=spec.DISTANCE_LIMIT_CAP)
         limit = torch.where(f["limit"], low + limit_u * (high - low), torch.inf)
 
