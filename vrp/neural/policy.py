@@ -83,12 +83,15 @@ def distance_features(dist: Tensor, valid: Tensor, k: int) -> Tensor:
     nodes, sorted) and the distances from and to depot 0. ``dist [B, N, N]``, row = from;
     ``valid [B, N]`` bool."""
     n = dist.shape[-1]
-    k = min(k, n - 1)
     eye = torch.eye(n, dtype=torch.bool, device=dist.device)
     hide = eye | ~valid[:, None, :] | ~valid[:, :, None]
     big = dist.masked_fill(hide, float("inf"))
-    out_k = big.topk(k, dim=-1, largest=False).values
-    in_k = big.transpose(1, 2).topk(k, dim=-1, largest=False).values
+    # With fewer than k other nodes the missing neighbours are padded as hidden ones are (0),
+    # so the width, and the model, stays the same for tiny instances.
+    pad = max(0, k - (n - 1))
+    out_k = F.pad(big.topk(k - pad, dim=-1, largest=False).values, (0, pad), value=torch.inf)
+    in_k = big.transpose(1, 2).topk(k - pad, dim=-1, largest=False).values
+    in_k = F.pad(in_k, (0, pad), value=torch.inf)
     near = torch.cat([out_k, in_k], dim=-1)
     near = torch.where(torch.isfinite(near), near, torch.zeros_like(near))
     return torch.cat([near, dist[:, 0, :, None], dist[:, :, 0, None]], dim=-1)
