@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cli.shell import check_output_folder, interrupt_exit_code
 from vrp.errors import InputError
 
 if TYPE_CHECKING:
@@ -122,6 +123,7 @@ def _command(
     generate_seed: int,
     out: Path,
     label: str | None,
+    record: Path | None = None,
 ) -> str:
     """The command that reproduces these runs, options spelt out (workers included)."""
     args = ["vrp", "benchmark", *map(str, inputs or [])]
@@ -137,6 +139,8 @@ def _command(
     args += ["--workers", str(workers), "--out", str(out)]
     if label:
         args += ["--label", label]
+    if record:
+        args += ["--record", str(record)]
     return shlex.join(args)
 
 
@@ -147,8 +151,10 @@ def report(
     meta: dict[str, Any],
     solvers: list[str],
     plot: bool = True,
+    record: Path | None = None,
 ) -> str:
-    """Write runs.csv/json, summary.md/json and plot.png for the planned runs; the table."""
+    """Write runs.csv/json, summary.md/json and plot.png for the planned runs, and the
+    committed records to ``record`` when every run has finished; the table."""
     from vrp.benchmark import report as rep
     from vrp.benchmark import runner as bm
     from vrp.formats.io import write_json
@@ -169,6 +175,8 @@ def report(
     if rows and plot:
         rep.write_plot(out, meta, summary, rows)
     write_json(out / "meta.json", meta)
+    if record is not None and len(mine) == len(runs):
+        rep.write_record(record, meta, rows)
     return rep.text_table(summary)
 
 
@@ -222,6 +230,19 @@ def benchmark(
             help="Kill a run after this many wall seconds (default: 3 × limit + 60).",
         ),
     ] = None,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            "--record",
+            help="When every run has finished, also write their compact records to this "
+            ".jsonl and the settings beside it (docs/data/benchmarks/SET.jsonl: what "
+            "docs/benchmarks.md is made from). Refused for uncommitted code.",
+        ),
+    ] = None,
+    allow_dirty: Annotated[
+        bool,
+        typer.Option("--allow-dirty", help="--record runs of uncommitted code all the same."),
+    ] = False,
 ) -> None:
     """Run every instance × solver × seed, score each by evaluate(), summarise the gaps."""
     from vrp.benchmark import report as rep
@@ -235,10 +256,14 @@ def benchmark(
     if n_workers < 1:
         raise InputError(f"must be at least 1, got {n_workers}", field="--workers")
     ref = rep.parse_reference(reference, names)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out} exists and is not a folder", field="--out")
+    check_output_folder(out, "--out")
     if not inputs and not generate:
         raise InputError("give instance files or folders, or --generate variant:size:count")
+    if record is not None and record.suffix != ".jsonl":
+        raise InputError(f"expected a .jsonl file, got {str(record)!r}", field="--record")
+    code = bm.code_version()
+    if record is not None and not allow_dirty:  # before any work: hours of it, unrecordable
+        bm.require_clean([code], "--record")
 
     files = bm.scan_inputs(inputs or [])
     if generate:
@@ -247,7 +272,8 @@ def benchmark(
     sources = [bm.describe(f) for f in files]
     ref = rep.with_store_costs(ref, {s.name: s.path for s in sources})
     runs = bm.plan(sources, names, seeds, limits)
-    todo = bm.pending(runs, bm.latest_by_key(bm.read_records(out)), retry_failed)
+    done = bm.latest_by_key(bm.read_records(out))
+    todo = bm.pending(runs, done, retry_failed)
 
     from vrp.solvers import DEFAULT_WALL_CAP_FACTOR
 
@@ -265,6 +291,7 @@ def benchmark(
             generate_seed,
             out,
             label,
+            record,
         ),
         "time_limits": limits,
         "wall_cap_factor": wall_cap_factor,
@@ -275,8 +302,12 @@ def benchmark(
         "versions": bm.engine_versions(names),
         "reference": ref.label,
         "instances": len(sources),
-        "code": bm.code_version(),
+        "code": code,
     }
+    if record is not None and not allow_dirty:  # the runs kept from before, too
+        again = {r.key for r in todo}
+        kept = [done[r.key].get("code") for r in runs if r.key in done and r.key not in again]
+        bm.require_clean(kept, "--record", f"they are kept in {out}: move it away to run again")
     typer.echo(
         f"{len(runs)} runs ({len(sources)} instances × {len(names)} solvers × {seeds} seeds × "
         f"{len(limits)} limits); {len(runs) - len(todo)} already done, {len(todo)} to run "
@@ -305,7 +336,7 @@ def benchmark(
             stamp={"code": meta["code"]},
             wall_cap_factor=wall_cap_factor,
         )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (cli.shell): the runs so far are kept
         progress.close()
         table = report(out, runs, ref, meta, names, plot)
         typer.echo(table)
@@ -314,10 +345,12 @@ def benchmark(
             "command again to continue",
             err=True,
         )
-        raise typer.Exit(130) from None
+        raise typer.Exit(interrupt_exit_code(e)) from None
     progress.close()
-    typer.echo(report(out, runs, ref, meta, names, plot))
+    typer.echo(report(out, runs, ref, meta, names, plot, record))
     written = "runs.csv, runs.json, summary.md, summary.json" + (", plot.png" if plot else "")
+    if record is not None:
+        written += f"; records: {record}, {rep.record_meta_path(record)}"
     typer.echo(f"wrote {out}/: {written} (reference: {ref.label})", err=True)
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import functools
+import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,18 +16,21 @@ from pathlib import Path
 
 import benchmark_fakes
 import pytest
+from needs import BENCHMARKS
 from typer.testing import CliRunner
 
 from cli.main import app
+from vrp.benchmark import gap_table
 from vrp.benchmark import report as rep
 from vrp.benchmark import runner as bm
 from vrp.benchmark.references import ReferenceStore, instance_digest
 from vrp.formats.io import write_instance
 from vrp.model.evaluate import evaluate
 from vrp.model.generate import generate_many
+from vrp.model.variants import parse_variant_list
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path("/work/shared/benchmarks")
+SHARED = BENCHMARKS
 
 
 @pytest.fixture(autouse=True)
@@ -173,7 +179,7 @@ def test_gaps_to_a_bks_csv_use_the_instance_column_and_are_exact(tmp_path):
 def test_every_shared_bks_csv_gives_the_published_value(set_name, instance, value):
     path = SHARED / set_name / "bks.csv"
     if not path.exists():
-        pytest.skip("shared benchmarks not available")
+        pytest.skip(f"{path} is absent (CI puts ../shared beside the clone)")
     assert rep.load_bks(path)[instance] == pytest.approx(value)
 
 
@@ -246,6 +252,7 @@ def test_scanning_a_folder_reads_instances_and_skips_solutions_tables_and_notes(
         (["--solvers", "nope"], "--solvers: unknown solver"),
         (["--time-limit", "0"], "--time-limit"),
         (["--generate", "cvrp:10"], "--generate"),
+        (["--generate", "vrpx:10:1"], "--generate: unknown variant"),
         (["--reference", "missing.csv"], "--reference"),
         (["--reference", "store:pyvrp"], "--reference: expected store:SOLVER@SECONDS"),
         (["--reference", "stored:nope@1"], "--reference: unknown solver"),
@@ -259,22 +266,146 @@ def test_bad_options_are_one_line_errors(tmp_path, args, message):
     assert message in result.output
 
 
-def test_the_docs_script_assembles_each_summary_with_its_command_and_settings(tmp_path):
+def test_the_docs_script_assembles_each_recorded_set_with_its_command_and_settings(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(bm, "code_version", lambda root=None: "abc1234")
+    record = tmp_path / "docs" / "data" / "benchmarks" / "tiny.jsonl"
     out = tmp_path / "results" / "tiny"
     _bench("--generate", "cvrp:5:2", "--solvers", "fake-alone,fake-raises", "--out", str(out),
-           "--label", "Tiny set")  # fmt: skip
+           "--label", "Tiny set", "--record", str(record))  # fmt: skip
     doc = tmp_path / "benchmarks.md"
     done = subprocess.run(
-        [sys.executable, "scripts/benchmarks_doc.py", str(out), "--out", str(doc)],
+        [sys.executable, "scripts/benchmarks_doc.py", "--root", str(tmp_path), "--out", str(doc)],
         cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     text = doc.read_text()
     assert "## Tiny set" in text and "- command: `vrp benchmark" in text
     assert "workers: 1" in text and "CPUs" in text and "time limit: 10 CPU s" in text
+    assert "code: abc1234" in text and "Recorded from uncommitted" not in text
     assert "**fake-alone** 0.00% (2/2 feasible" in text  # the overview row
     assert "**fake-raises** – (0/2 feasible" in text
     assert "**error** RuntimeError: engine exploded" in text
+
+
+# -- committed records ------------------------------------------------------------------------
+
+
+@functools.cache
+def _doc_script():
+    """scripts/benchmarks_doc.py as a module."""
+    path = ROOT / "scripts" / "benchmarks_doc.py"
+    spec = importlib.util.spec_from_file_location("benchmarks_doc", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _record(root: Path, name: str, label: str, solvers: str, out: Path) -> Path:
+    """``vrp benchmark --record`` of two tiny instances into ``root``'s docs/data."""
+    record = root / "docs" / "data" / "benchmarks" / f"{name}.jsonl"
+    _bench("--generate", "cvrp:5:2", "--solvers", solvers, "--out", str(out), "--label", label,
+           "--record", str(record))  # fmt: skip
+    return record
+
+
+def test_recording_from_uncommitted_code_is_refused_before_any_run_unless_allowed(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(bm, "code_version", lambda root=None: "abc1234+dirty")
+    out, record = tmp_path / "res", tmp_path / "data" / "tiny.jsonl"
+    args = ["benchmark", "--generate", "cvrp:5:2", "--solvers", "fake-alone", "--out", str(out),
+            "--no-plot", "--record", str(record)]  # fmt: skip
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 1
+    assert "--record: refusing to record runs of uncommitted code (abc1234+dirty)" in refused.output
+    assert not (out / bm.RUNS_FILE).exists() and not record.exists()
+
+    allowed = CliRunner().invoke(app, [*args, "--allow-dirty"])
+    assert allowed.exit_code == 0, allowed.output
+    meta, records = rep.read_record(record)
+    assert meta["code"] == "abc1234+dirty" and {r["code"] for r in records} == {"abc1234+dirty"}
+
+    # committed since, but the runs kept in the folder are still the old code's
+    monkeypatch.setattr(bm, "code_version", lambda root=None: "abc1234")
+    kept = CliRunner().invoke(app, args)
+    assert kept.exit_code == 1 and f"kept in {out}: move it away" in kept.output
+
+
+def test_a_record_keeps_compact_runs_that_make_the_same_section_as_the_summary(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(bm, "code_version", lambda root=None: "abc1234")
+    out = tmp_path / "res"
+    record = _record(tmp_path, "tiny", "Tiny", "fake-alone,fake-overloaded,fake-raises", out)
+    meta, records = rep.read_record(record)
+    assert len(records) == 6 and all(list(r) == list(rep.RECORD_FIELDS) for r in records)
+    assert not any(k in records[0] for k in ("solution", "path", "routes", "versions"))
+    assert meta["command"].endswith(f"--record {record}") and meta["solvers"][0] == "fake-alone"
+    assert meta["finished_at"] == max(r["finished_at"] for r in records)[:16].replace("T", " ")
+    # the summary.md that `vrp benchmark` wrote from the full runs, made from the records alone
+    written = json.loads((out / "summary.json").read_text())["meta"]
+    assert rep.recorded_markdown(written, records, level=1) == (out / "summary.md").read_text()
+
+
+def test_a_partial_rerun_replaces_only_its_own_section_and_overview_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(bm, "code_version", lambda root=None: "abc1234")
+    doc = _doc_script()
+    _record(tmp_path, "aaa", "Set A", "fake-alone", tmp_path / "results" / "a1")
+    _record(tmp_path, "bbb", "Set B", "fake-alone,fake-raises", tmp_path / "results" / "b")
+    legacy = tmp_path / doc.LEGACY / "ccc.md"
+    legacy.parent.mkdir()
+    legacy.write_text("<!-- overview: | Set C | 5 | 9 of 9 finished | **x** 1.00% | -->\n"
+                      "## Set C\n\n> predates the records\n\n- code: 0123abc+dirty\n")  # fmt: skip
+    before = doc.build(tmp_path)
+    assert doc.build(tmp_path) == before  # the same records make the same bytes
+    assert "## Set C\n\n> predates the records\n\n- code: 0123abc+dirty\n" in before
+    assert "| Set C | 5 | 9 of 9 finished | **x** 1.00% |" in before
+
+    _record(tmp_path, "aaa", "Set A", "fake-overloaded", tmp_path / "results" / "a2")
+    after = doc.build(tmp_path)
+    old, new = before.split("\n## "), after.split("\n## ")
+    assert [s.split("\n")[0] for s in old] == [s.split("\n")[0] for s in new]
+    changed = [s.split("\n")[0] for s, t in zip(old, new, strict=True) if s != t]
+    assert changed == ["Overview", "Set A"]
+    rows = [(a, b) for a, b in zip(old[1].splitlines(), new[1].splitlines(), strict=True) if a != b]
+    assert len(rows) == 1 and rows[0][1].startswith("| Set A |") and "fake-overloaded" in rows[0][1]
+
+
+def test_a_section_recorded_from_uncommitted_code_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(bm, "code_version", lambda root=None: "abc1234+dirty")
+    record = tmp_path / "docs" / "data" / "benchmarks" / "tiny.jsonl"
+    _bench("--generate", "cvrp:5:1", "--solvers", "fake-alone", "--out", str(tmp_path / "res"),
+           "--label", "Tiny", "--record", str(record), "--allow-dirty")  # fmt: skip
+    text = _doc_script().build(tmp_path)
+    assert "> Recorded from uncommitted code (code: abc1234+dirty; `--allow-dirty`)" in text
+    assert "`./scripts/run_benchmarks tiny` on a committed tree records them again" in text
+
+
+def test_the_committed_doc_is_what_doc_only_makes_from_the_committed_records_alone(tmp_path):
+    shutil.copytree(ROOT / "docs" / "data", tmp_path / "docs" / "data")  # no results/, no shared/
+    out = tmp_path / "benchmarks.md"
+    done = subprocess.run(
+        [sys.executable, "scripts/benchmarks_doc.py", "--root", str(tmp_path), "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == (ROOT / "docs" / "benchmarks.md").read_bytes()
+
+
+def test_every_set_comes_from_its_record_or_says_it_predates_them_and_how_to_record_it():
+    doc = _doc_script()
+    for name in doc.ORDER:
+        if (ROOT / doc.RECORDS / f"{name}.jsonl").is_file():
+            meta, records = rep.read_record(ROOT / doc.RECORDS / f"{name}.jsonl")
+            assert records and meta["code"] == ", ".join(sorted({r["code"] for r in records}))
+            continue
+        text = (ROOT / doc.LEGACY / f"{name}.md").read_text()
+        assert "predates committed records" in text, name
+        assert f"`./scripts/run_benchmarks {name}` runs it again" in text, name
+        assert "; code: " in text, name
 
 
 def test_the_code_stamp_is_dirty_for_changed_code_but_not_for_appended_data(tmp_path):
@@ -300,6 +431,22 @@ def test_the_code_stamp_is_dirty_for_changed_code_but_not_for_appended_data(tmp_
     assert bm.code_version(tmp_path) == clean
     code.write_text("x = 2\n")
     assert bm.code_version(tmp_path) == clean + "+dirty"
+
+
+def test_the_code_stamp_stays_clean_when_only_the_generated_benchmarks_doc_changed(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       cwd=tmp_path, check=True, capture_output=True)  # fmt: skip
+
+    doc = tmp_path / "docs" / "benchmarks.md"
+    doc.parent.mkdir()
+    doc.write_text("# Benchmarks\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "start")
+    clean = bm.code_version(tmp_path)
+    doc.write_text("# Benchmarks\n\n## cmt, recorded\n")  # ./scripts/run_benchmarks rebuilt it
+    assert bm.code_version(tmp_path) == clean and not clean.endswith("+dirty")
 
 
 # -- the reference store ----------------------------------------------------------------------
@@ -396,3 +543,71 @@ def test_an_engine_that_solves_many_at_once_gets_its_runs_in_one_batch_per_varia
     assert len(recs) == 10
     _bench(*args)
     assert len(bm.read_records(out)) == 10  # resumed: nothing to run
+
+
+def test_generate_takes_one_variant_a_list_or_all_like_vrp_generate(tmp_path):
+    assert bm.parse_generate("all:5:2") == (tuple(parse_variant_list("all")), 5, 2)
+    paths = bm.generate_inputs(["vrptw,cvrp:5:2"], tmp_path, seed=1)
+    assert [p.stem for p in paths] == [
+        "vrptw-n5-s1-000", "vrptw-n5-s1-001", "cvrp-n5-s1-000", "cvrp-n5-s1-001",
+    ]  # fmt: skip
+    source = bm.describe(paths[0])
+    assert source.content == instance_digest(generate_many("vrptw", 5, 1, seed=1)[0])
+
+
+# -- the gap table per variant and size: stored runs joined with stored references -----------
+
+
+def _refuse(*args, **kwargs):
+    raise AssertionError("solved or decoded")
+
+
+def _table_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith(("| ", "n = ", "Made from"))]
+
+
+def test_the_gap_table_joins_stored_runs_to_stored_references_by_content_and_solves_nothing(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("FAKE_BATCH_LOG", str(tmp_path / "calls"))
+    out = tmp_path / "res"
+    _bench("--generate", "vrptw:5:2", "--generate", "cvrp:5:3", "--solvers", "fake-batch",
+           "--reference", "store:fake-alone@1", "--out", str(out))  # fmt: skip
+    refs = tmp_path / "cache" / "references.jsonl"
+    lines = refs.read_text().splitlines()
+    refs.write_text("\n".join(lines[1:]) + "\n")  # vrptw-000 has no reference now
+    monkeypatch.setattr(ReferenceStore, "add", _refuse)
+    monkeypatch.setattr(bm, "timed_solve_many", _refuse)
+
+    runs = gap_table.read_runs(out, "fake-batch")
+    assert len(runs) == 5 and {r["batch"] for r in runs} == {2, 3}
+    table = gap_table.gap_table(runs, ReferenceStore(refs), "fake-alone", 1)
+    assert table.unmatched == 1
+    # cvrp before vrptw, as `vrp variants` lists them; the same routes as the reference: 0%
+    assert [(r.variant, r.n, r.instances, r.gap, r.infeasible) for r in table.rows] == [
+        ("cvrp", 5, 3, 0.0, 0),
+        ("vrptw", 5, 1, 0.0, 0),
+    ]
+    cvrp = [r for r in runs if r["variant"] == "cvrp"]
+    assert table.rows[0].wall_s == pytest.approx(sum(r["wall_s"] for r in cvrp) / 3)
+    text = gap_table.markdown(table, "res/runs.jsonl", ["refs.jsonl"])
+    assert "| cvrp | 5 | 3 | 0.00% | 0 |" in text
+    assert "1 runs without a stored reference are left out." in text
+    assert "n = 5: mean gap over 2 variants (4 instances) 0.00%" in text
+    # 3 runs of a batch of 3 and 1 of a batch of 2: 1.5 batches, said as they round
+    assert "Made from the stores: 4 references (fake-alone (4);" in text
+    assert " and 2 fake-batch batches (" in text
+
+
+def test_the_neural_table_in_the_docs_is_made_from_the_committed_records_alone(monkeypatch):
+    from vrp.benchmark.references import COMMITTED
+    from vrp.solvers.neural import NeuralSolver
+
+    monkeypatch.setattr(ReferenceStore, "add", _refuse)
+    monkeypatch.setattr(NeuralSolver, "solve_many", _refuse)
+    runs = gap_table.read_runs(ROOT / gap_table.RUNS, "neural")
+    table = gap_table.gap_table(runs, ReferenceStore(ROOT / COMMITTED), "pyvrp", 10)
+    assert len(table.rows) == 96 and table.unmatched == 0 and len(runs) == 9600
+    doc = (ROOT / "docs" / "benchmarks.md").read_text()
+    section = doc[doc.index("### Gap to PyVRP") : doc.index("### Decoding time")]
+    assert _table_lines(gap_table.markdown(table, "", [])) == _table_lines(section)

@@ -329,6 +329,15 @@ def test_the_shipped_model_solves_all_48_variants_feasibly(shipped, size):
     assert not bad
 
 
+@pytest.mark.parametrize("size", [1, 3, 7])
+def test_instances_with_fewer_customers_than_the_models_neighbours_solve(shipped, size):
+    # The distance features take the 8 nearest nodes; below 9 nodes they used to come out
+    # narrower than the model's input and the solver crashed.
+    instances = [generate(v, size, seed=3) for v in ("cvrp", "vrptw", "mdovrpmb")]
+    for inst, sol in zip(instances, NeuralSolver().solve_many(instances), strict=True):
+        assert evaluate(inst, sol).feasible, inst.name
+
+
 @pytest.mark.parametrize("variant", ["cvrp", "vrptw", "ovrpbl", "mdvrpmbtw"])
 def test_vrp_solve_with_the_neural_solver_prints_a_feasible_solution(tmp_path, variant, shipped):
     from vrp.formats.io import read_solution, write_instance
@@ -419,7 +428,7 @@ def test_references_accumulate_in_their_store_in_shards_and_stale_or_short_ones_
     tmp_path,
 ):
     store = tmp_path / "refs.jsonl"
-    common = ["gaps", "--reference-only", "--variants", "cvrp,vrpb", "--sizes", "8"]
+    common = ["references", "--variants", "cvrp,vrpb", "--sizes", "8"]
     common += ["--count", "2", "--reference-time", "0.05", "--references", str(store)]
     _benchmark(*common, "--shard", "1/2")
     records = [json.loads(line) for line in store.read_text().splitlines()]
@@ -455,67 +464,84 @@ def test_references_accumulate_in_their_store_in_shards_and_stale_or_short_ones_
     latest = [r for r in redone if r["instance"] == cut["instance"]]
     assert latest and latest[-1]["cpu_s"] > 0.01  # solved again, with its budget
 
-    # The table from what is stored: a reference for other data is no reference.
-    lines = [line for line in store.read_text().splitlines() if line.endswith("}")]
-    stale = [json.loads(line) for line in lines if "vrpb" in line][-1]
-    others = [line for line in lines if json.loads(line)["instance"] != stale["instance"]]
-    store.write_text("\n".join([*others, json.dumps(dict(stale, digest="1" * 16))]) + "\n")
-    kept = store.read_text()
-    runs, table = tmp_path / "runs.jsonl", tmp_path / "table"
-    make_table = [a for a in common if a != "--reference-only"] + ["--runs", str(runs)]
-    make_table += ["--with-references", "--out", str(table)]
-    _benchmark(*make_table)
-    assert store.read_text() == kept  # no PyVRP run
-    rows = [r for r in (table / "gaps.md").read_text().splitlines() if r.startswith("| ")]
-    counts = {r.split(" | ")[0][2:]: r.split(" | ")[2] for r in rows[1:]}
-    assert counts == {"cvrp": "2", "vrpb": "1"}
-    said = (table / "gaps.md").read_text()
-    assert "Made from the stores: 3 references (pyvrp " in said and "2 neural batches" in said
 
-    # The neural batches were stored with their costs, and the next table reuses them.
-    batches = [json.loads(line) for line in runs.read_text().splitlines()]
-    assert [(b["variant"], len(b["costs"])) for b in batches] == [("cvrp", 2), ("vrpb", 1)]
-    cvrp = generate_many("cvrp", 8, 2, seed=1)
-    solved = NeuralSolver(threads=1).solve_many(cvrp)
-    assert batches[0]["costs"] == [evaluate(i, s).cost for i, s in zip(cvrp, solved, strict=True)]
-    first = (table / "gaps.md").read_text()
-    _benchmark(*make_table)
-    assert len(runs.read_text().splitlines()) == 2
-    assert _rows(table / "gaps.md") == _rows_of(first)
-
-    # --neural-only adds the batches it lacks, every M-th with --shard, and nothing else.
-    only = [a for a in make_table if a != "--with-references"] + ["--neural-only"]
-    _benchmark(*only, "--shard", "0/2")  # batch 0, cvrp with both instances: stored
-    assert len(runs.read_text().splitlines()) == 2
-    _benchmark(*only, "--shard", "1/2")  # batch 1, vrpb with both: new
-    assert store.read_text() == kept and len(runs.read_text().splitlines()) == 3
-    assert len(json.loads(runs.read_text().splitlines()[-1])["costs"]) == 2
-
-
-def test_the_benchmark_refuses_both_only_flags_and_a_missing_checkpoint_in_one_line(tmp_path):
+def test_the_benchmark_script_refuses_a_bad_shard_and_a_missing_checkpoint_in_one_line(tmp_path):
     import subprocess
     import sys
 
     root = Path(__file__).resolve().parents[1]
-    script = [sys.executable, str(root / "scripts" / "neural_benchmark.py"), "gaps"]
+    script = [sys.executable, str(root / "scripts" / "neural_benchmark.py")]
     tiny = ["--variants", "cvrp", "--sizes", "8", "--count", "1"]
-    tiny += ["--runs", str(tmp_path / "runs.jsonl"), "--references", str(tmp_path / "r.jsonl")]
     for extra, says in (
-        (["--reference-only", "--neural-only"], "not allowed with argument --reference-only"),
-        (["--neural-only", "--checkpoint", str(tmp_path / "no.ckpt")], "no such checkpoint"),
-    ):
+        (["references", "--references", str(tmp_path / "r.jsonl"), "--shard", "2/2"],
+         "expected 0 <= K < M"),
+        (["timing", "--checkpoint", str(tmp_path / "no.ckpt"), "--out", str(tmp_path)],
+         "no such checkpoint"),
+        (["references", "--variants", "vrpx"], "unknown variant"),
+    ):  # fmt: skip
         done = subprocess.run(script + tiny + extra, cwd=root, capture_output=True, text=True)
         assert done.returncode == 2 and says in done.stderr.splitlines()[-1]
         assert "Traceback" not in done.stderr
-    assert not (tmp_path / "runs.jsonl").exists() and not (tmp_path / "r.jsonl").exists()
+    assert not (tmp_path / "r.jsonl").exists() and not (tmp_path / "timing.md").exists()
 
 
-def _rows(path: Path) -> list[str]:
-    return _rows_of(path.read_text())
+def test_a_missing_neural_run_is_decoded_by_vrp_benchmark_in_a_batch_and_the_table_reads_it(
+    tmp_path, monkeypatch
+):
+    import subprocess
+    import sys
 
+    from vrp.benchmark import gap_table
+    from vrp.benchmark import runner as bm
+    from vrp.benchmark.references import ReferenceStore, instance_digest
 
-def _rows_of(text: str) -> list[str]:
-    return [r for r in text.splitlines() if r.startswith("| ")]
+    def vrp_benchmark(spec: str) -> None:  # a process of its own: workers fork without torch
+        cmd = [sys.executable, "-m", "cli.main", "benchmark", "--generate", spec]
+        cmd += ["--generate-seed", "1", "--solvers", "neural", "--time-limit", "10"]
+        done = subprocess.run([*cmd, "--no-plot", "--out", str(out)], cwd=root, text=True,
+                              capture_output=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    root, out = Path(__file__).resolve().parents[1], tmp_path / "neural"
+    vrp_benchmark("cvrp:8:2")
+    first = (out / "runs.jsonl").read_text()
+    vrp_benchmark("cvrp:8:3")  # one run more
+    assert (out / "runs.jsonl").read_text().startswith(first)  # the stored two kept as they are
+    runs = bm.read_records(out)
+    assert [r["batch"] for r in runs] == [2, 2, 1]  # the missing one alone, in its own batch
+
+    insts = generate_many("cvrp", 8, 3, seed=1)
+    solved = NeuralSolver(threads=1).solve_many(insts)
+    costs = [evaluate(i, s).cost for i, s in zip(insts, solved, strict=True)]
+    assert [r["cost"] for r in runs] == costs
+    ckpt = pick_checkpoint(insts[0])
+    for r, inst in zip(runs, insts, strict=True):
+        assert r["instance_digest"] == instance_digest(inst)
+        assert r["checkpoint"] == ckpt.name
+        assert r["checkpoint_digest"] == bm.short_hash(ckpt.read_bytes())
+        assert r["decoding"] == "8 symmetries x every start" and r["threads"] == 1
+        assert r["versions"]["torch"] == torch.__version__ and r["machine"]
+
+    refs = tmp_path / "refs.jsonl"  # references at twice the neural cost: a gap of -50%
+    lines = [
+        {"instance": i.name, "digest": instance_digest(i), "solver": "pyvrp", "time_limit": 10.0,
+         "cost": 2 * r["cost"], "cpu_s": 10.0, "wall_s": 10.0, "engine": "pyvrp 0",
+         "code": "c", "date": "2026-01-01 00:00"}
+        for i, r in zip(insts, runs, strict=True)
+    ]  # fmt: skip
+    refs.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("solved or decoded")
+
+    monkeypatch.setattr(NeuralSolver, "solve_many", refuse)
+    monkeypatch.setattr(ReferenceStore, "add", refuse)
+    table = gap_table.gap_table(
+        gap_table.read_runs(out, "neural"), ReferenceStore(refs), "pyvrp", 10
+    )
+    text = gap_table.markdown(table, "runs.jsonl", ["refs.jsonl"])
+    assert "| cvrp | 8 | 3 | -50.00% | 0 |" in text
+    assert "and 2 neural batches (torch " in text and f"checkpoint {ckpt.name} (" in text
 
 
 def _pyvrp(inst: Instance):

@@ -16,22 +16,28 @@ records made here add ``solver`` and ``seed``). A store reads two kinds of files
 
 For each (digest, solver, time limit) the last record read wins, so a reference solved
 again replaces the old one. Its users: `vrp train` (validation references, handed to
-training as data), ``vrp benchmark --reference store:SOLVER@SECONDS`` and
-``scripts/neural_benchmark.py``. Torch-free; the solvers are imported only to solve.
+training as data), ``vrp benchmark --reference store:SOLVER@SECONDS``, the neural gap table
+(`vrp.benchmark.gap_table`, which joins run records to references by ``instance_digest``)
+and ``scripts/neural_benchmark.py references``, which grows the committed file. Torch-free;
+the solvers are imported only to solve.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from vrp.benchmark.runner import append_jsonl, code_version, engine_text, read_jsonl, short_hash
-from vrp.formats.io import instance_to_dict
+from vrp.benchmark.runner import (
+    append_jsonl,
+    code_version,
+    engine_text,
+    instance_digest,
+    read_jsonl,
+)
 from vrp.model.instance import Instance
 from vrp.places import cache_home, source_root
 
@@ -44,12 +50,6 @@ SHORT = 0.9
 wall cap cut it): ``redo_short`` solves it again."""
 
 Log = Callable[[str], None]
-
-
-def instance_digest(instance: Instance) -> str:
-    """16 hex digits of the SHA-256 of the instance's FORMAT.md JSON (keys sorted): the key
-    a reference is stored under. The same data read from any file give the same digest."""
-    return short_hash(json.dumps(instance_to_dict(instance), sort_keys=True))
 
 
 def record_solver(record: Mapping[str, Any]) -> str:
@@ -112,7 +112,12 @@ class ReferenceStore:
         self, instance: Instance, solver: str, time_limit: float, digest: str | None = None
     ) -> dict[str, Any] | None:
         """The stored reference of these data, solver and limit, or None."""
-        return self._records.get(_key(digest or instance_digest(instance), solver, time_limit))
+        return self.find(digest or instance_digest(instance), solver, time_limit)
+
+    def find(self, digest: str, solver: str, time_limit: float) -> dict[str, Any] | None:
+        """The stored reference of the instance whose `instance_digest` is ``digest`` (a run
+        record's ``instance_digest``), or None."""
+        return self._records.get(_key(digest, solver, time_limit))
 
     def stale(self, instance: Instance, solver: str, time_limit: float) -> dict[str, Any] | None:
         """A stored reference for an instance of this name but other data (a changed

@@ -20,6 +20,11 @@ References (``--reference``):
 no gap and are counted in their own columns, never dropped. A *win* is a (instance, seed,
 time limit) on which the solver's feasible cost is the lowest of all solvers (ties count for
 each).
+
+Committed records (`write_record`, ``vrp benchmark --record``): each run reduced to
+`RECORD_FIELDS`, its reference included, and the set's settings beside them; a section of
+docs/benchmarks.md is made from them alone (`recorded_markdown`), the same text as the
+``summary.md`` of the full runs.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from pathlib import Path
 from statistics import mean
 from typing import TYPE_CHECKING, Any
 
+from vrp.benchmark.runner import machine_text
 from vrp.errors import InputError
 from vrp.formats.io import atomic_write, write_json
 
@@ -325,11 +331,6 @@ def markdown_table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     return "\n".join(out)
 
 
-def machine_text(m: dict[str, Any]) -> str:
-    """``platform, N CPUs (model)`` of a `vrp.benchmark.runner.machine` record."""
-    return f"{m['platform']}, {m['cpu_count']} CPUs ({m['cpu_model'] or 'unknown'})"
-
-
 def settings_lines(meta: dict[str, Any]) -> list[str]:
     """The facts every figure states: command, limits, seeds, workers, machine, reference."""
     m = meta["machine"]
@@ -556,3 +557,74 @@ def read_summary(folder: Path) -> dict[str, Any]:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as e:
         raise InputError(f"cannot read ({e.__class__.__name__})", path=str(path)) from None
+
+
+# -- committed records ------------------------------------------------------------------------
+
+RECORD_FIELDS = (
+    "instance", "instance_digest", "variant", "num_customers", "solver", "seed", "time_limit",
+    "status", "feasible", "cost", "reference", "wall_s", "cpu_s", "message", "code",
+    "finished_at",
+)  # fmt: skip
+"""What a committed run record keeps: what a section of docs/benchmarks.md is made from, and
+where the run came from; not its routes, path or engine versions (those are the set's)."""
+MESSAGE_CHARS = 200
+"""A failure's message is cut to what `failure_lines` shows."""
+
+
+def record_meta_path(path: Path) -> Path:
+    """``cmt.meta.json`` beside ``cmt.jsonl``: a recorded set's settings."""
+    return path.with_name(path.name.removesuffix(".jsonl") + ".meta.json")
+
+
+def compact(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The committed record of each run (`RECORD_FIELDS`), from rows with their reference."""
+    out = []
+    for r in rows:
+        rec = {k: r.get(k) for k in RECORD_FIELDS}
+        rec["message"] = (r.get("message") or "")[:MESSAGE_CHARS]
+        out.append(rec)
+    return out
+
+
+def write_record(path: Path, meta: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """Commit-ready records of a finished benchmark: ``path`` (one line per run, in plan
+    order, rewritten whole) and its `record_meta_path` (the settings, ``finished_at`` the
+    last run's). ``rows`` are `with_gaps`' rows of every planned run."""
+    runs = compact(rows)
+    last = max((str(r["finished_at"] or "") for r in runs), default="")
+    meta = {**meta, "finished_at": last[:16].replace("T", " ") or meta.get("finished_at")}
+    with atomic_write(path) as fh:
+        for rec in runs:
+            fh.write(json.dumps(rec, allow_nan=False) + "\n")
+    write_json(record_meta_path(path), meta)
+
+
+def read_record(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The settings and run records of a recorded set (`write_record`)."""
+    from vrp.benchmark.runner import read_jsonl
+
+    meta_path = record_meta_path(path)
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise InputError(f"cannot read ({e.__class__.__name__})", path=str(meta_path)) from None
+    return meta, read_jsonl(path)
+
+
+def recorded_summary(
+    meta: dict[str, Any], records: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The summary lines and the rows (with gaps) of a recorded set, from its records alone:
+    each record carries the reference it was measured against."""
+    costs = {r["instance"]: r["reference"] for r in records if r.get("reference") is not None}
+    rows = with_gaps(records, Reference("bks", meta["reference"], costs=costs))
+    return summarize(rows, meta["solvers"]), rows
+
+
+def recorded_markdown(meta: dict[str, Any], records: list[dict[str, Any]], level: int = 2) -> str:
+    """The `markdown` section of a recorded set, made from its records alone: the same text
+    as its ``summary.md`` (at heading ``level``)."""
+    summary, rows = recorded_summary(meta, records)
+    failures = [r for r in rows if r["status"] != "ok"]
+    return markdown(meta, summary, failures, per_instance(rows, meta["solvers"]), level=level)

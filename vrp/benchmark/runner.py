@@ -8,13 +8,18 @@ killed and recorded as ``timeout``; a worker that dies is recorded as ``crashed`
 that solves many instances at once (``solve_many``: the neural solver, whose model would
 otherwise be loaded once per run) gets its runs in batches instead, one worker and one call
 per engine, seed, limit, variant and size (`batches`): each run keeps its own record, with
-its share of the batch's time and the batch's size (``batch``).
+its share of the batch's time and the batch's size (``batch``), and for an engine that decodes
+a trained model, which model and how (`model_fields`).
 
 Records are appended, one JSON line per finished run, to ``OUT/runs.jsonl`` as soon as the
 run ends (``fsync``-ed; a half-written last line from a killed parent is ignored). A run's
 key is its instance (file stem and a hash of the file's bytes), solver, seed and time limit:
 re-running the same command skips every run already recorded, so an interrupted benchmark
 continues where it stopped. Failed runs count as finished (``--retry-failed`` repeats them).
+
+Every record also names its instance's content (``instance_digest``, the key of the reference
+store, `vrp.benchmark.references`), the machine and the engine's package versions, so that
+records gathered over several sessions and machines say where each came from.
 
 Statuses: ``ok`` (feasible), ``infeasible`` (routes that break a rule), ``no_solution`` (the
 engine found nothing), ``unsupported`` (the engine refuses the variant), ``error`` (an
@@ -27,6 +32,7 @@ Workers: engines are single-threaded and the budget is CPU time (see `vrp.solver
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing as mp
@@ -78,6 +84,8 @@ class Source:
     variant: str
     num_customers: int
     instance_name: str
+    content: str = ""
+    """`instance_digest` of its data: what the reference store finds it by."""
 
 
 @dataclass(frozen=True)
@@ -140,25 +148,33 @@ def _natural(path: Path) -> list[Any]:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(path))]
 
 
-def parse_generate(spec: str) -> tuple[str, int, int]:
-    """``variant:size:count`` -> its three parts."""
+def parse_generate(spec: str) -> tuple[tuple[str, ...], int, int]:
+    """``variants:size:count`` -> its three parts; the variants are one name, a comma list or
+    ``all`` (the 48, as ``vrp generate --variant all``)."""
+    from vrp.model.variants import parse_variant_list
+
     parts = spec.split(":")
     if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
         raise InputError(f"expected variant:customers:count, got {spec!r}", field="--generate")
-    return parts[0], int(parts[1]), int(parts[2])
+    try:
+        variants = parse_variant_list(parts[0])
+    except InputError as e:
+        raise InputError(e.detail, field="--generate") from None
+    return variants, int(parts[1]), int(parts[2])
 
 
 def generate_inputs(specs: Iterable[str], folder: Path, seed: int = 0) -> list[Path]:
-    """Write the generated instances of each ``variant:size:count`` spec to ``folder``."""
+    """Write the generated instances of each ``variants:size:count`` spec to ``folder``."""
     from vrp.model.generate import generate_many
 
     paths = []
     for spec in specs:
-        variant, size, count = parse_generate(spec)
-        for inst in generate_many(variant, size, count, seed):
-            path = folder / f"{inst.name}.json"
-            write_instance(inst, path)
-            paths.append(path)
+        variants, size, count = parse_generate(spec)
+        for variant in variants:
+            for inst in generate_many(variant, size, count, seed):
+                path = folder / f"{inst.name}.json"
+                write_instance(inst, path)
+                paths.append(path)
     return paths
 
 
@@ -167,8 +183,18 @@ def short_hash(data: str | bytes) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()[:16]
 
 
+def instance_digest(instance: Instance) -> str:
+    """16 hex digits of the SHA-256 of the instance's FORMAT.md JSON (keys sorted): the key
+    of its references and of its runs' ``instance_digest``. The same data read from any file
+    give the same digest."""
+    from vrp.formats.io import instance_to_dict
+
+    return short_hash(json.dumps(instance_to_dict(instance), sort_keys=True))
+
+
 def describe(path: Path) -> Source:
-    """Read ``path`` once to learn its variant and size; its key is its stem and content hash."""
+    """Read ``path`` once to learn its variant, size and content; its key is its stem and
+    the hash of its bytes."""
     digest = short_hash(path.read_bytes())
     inst = read_instance(path)
     return Source(
@@ -178,6 +204,7 @@ def describe(path: Path) -> Source:
         variant=inst.variant.name,
         num_customers=inst.num_customers,
         instance_name=inst.name,
+        content=instance_digest(inst),
     )
 
 
@@ -320,8 +347,8 @@ def _solve_batch(
 ) -> None:
     """Solve ``runs`` (one engine, seed and limit) with one ``solve_many`` call and send each
     run's outcome by its index. Each run is charged an equal share of the batch's wall and
-    CPU seconds, and its record says how many shared them (``batch``). Its routes and times are
-    those of `timed_solve_many`."""
+    CPU seconds, and its record says how many shared them (``batch``) and which model decoded
+    it (`model_fields`). Its routes and times are those of `timed_solve_many`."""
     from vrp.solvers import get_solver, refusal
     from vrp.solvers.checks import check_solvable
 
@@ -344,7 +371,33 @@ def _solve_batch(
     solutions, wall, cpu = timed_solve_many(engine, [inst for _, inst in todo])
     k = len(todo)
     for (i, inst), sol in zip(todo, solutions, strict=True):
-        send(i, {**_outcome(runs[i], inst, sol, wall / k, cpu / k, paths[i]), "batch": k})
+        outcome = _outcome(runs[i], inst, sol, wall / k, cpu / k, paths[i])
+        send(i, {**outcome, "batch": k, **model_fields(engine, inst)})
+
+
+def model_fields(engine: Any, instance: Instance) -> dict[str, Any]:
+    """For an engine that decodes a trained model (the neural solver: ``checkpoint``,
+    ``augment``, ``num_starts``, ``threads``), what decoded ``instance``: the checkpoint's file
+    name and a hash of its bytes (so that runs of another model are told apart), the decoding
+    and torch's threads. Other engines: nothing."""
+    if not all(hasattr(engine, a) for a in ("checkpoint", "augment", "num_starts", "threads")):
+        return {}
+    from vrp.solvers.neural import pick_checkpoint
+
+    path = Path(engine.checkpoint or pick_checkpoint(instance))
+    k = engine.num_starts
+    starts = "every start" if k is None else f"{k} start" + ("s" if k != 1 else "")
+    return {
+        "checkpoint": path.name,
+        "checkpoint_digest": _file_hash(str(path.resolve()), path.stat().st_mtime_ns),
+        "decoding": f"{engine.augment} symmetries x {starts}",
+        "threads": engine.threads,
+    }
+
+
+@functools.cache
+def _file_hash(path: str, mtime_ns: int) -> str:
+    return short_hash(Path(path).read_bytes())
 
 
 def timed_solve_many(engine: Any, instances: list[Instance]) -> tuple[list[Solution], float, float]:
@@ -433,6 +486,16 @@ def machine() -> dict[str, Any]:
     }
 
 
+def machine_text(m: dict[str, Any]) -> str:
+    """``platform, N CPUs (model)`` of a `machine` record."""
+    return f"{m['platform']}, {m['cpu_count']} CPUs ({m['cpu_model'] or 'unknown'})"
+
+
+@functools.cache
+def _this_machine() -> str:
+    return machine_text(machine())
+
+
 def _base_record(run: Run, workers: int) -> dict[str, Any]:
     s = run.source
     return {
@@ -441,6 +504,7 @@ def _base_record(run: Run, workers: int) -> dict[str, Any]:
         "instance_name": s.instance_name,
         "path": str(s.path),
         "digest": s.digest,
+        "instance_digest": s.content,
         "variant": s.variant,
         "num_customers": s.num_customers,
         "solver": run.solver,
@@ -454,6 +518,8 @@ def _base_record(run: Run, workers: int) -> dict[str, Any]:
         "message": "",
         "workers": workers,
         "host": platform.node(),
+        "machine": _this_machine(),
+        "versions": dict(_versions(run.solver)),
     }
 
 
@@ -574,6 +640,11 @@ ENGINE_PACKAGES = {
 """The packages behind each engine, for the versions every summary and reference states."""
 
 
+@functools.cache
+def _versions(solver: str) -> dict[str, str]:
+    return engine_versions([solver])
+
+
 def engine_versions(solvers: Iterable[str]) -> dict[str, str]:
     """Package -> installed version, for the packages behind ``solvers``."""
     from importlib import metadata
@@ -597,14 +668,15 @@ def engine_text(solver: str) -> str:
     return f"{solver} ({listed})" if listed else solver
 
 
-# Committed data that the benchmark scripts append to while they run: a change there is
-# not a change of the code that produced the numbers.
+# Committed data that the benchmark scripts append to while they run, and the doc made from
+# it: a change there is not a change of the code that produced the numbers.
 DATA_DIR = "docs/data"
+NOT_CODE = (DATA_DIR, "docs/benchmarks.md")
 
 
 def code_version(root: Path | None = None) -> str:
     """The git commit of this checkout, with ``+dirty`` when tracked files outside
-    ``DATA_DIR`` differ from it."""
+    `NOT_CODE` differ from it."""
     root = root or source_root()
     if root is None:
         return "unknown"
@@ -615,7 +687,28 @@ def code_version(root: Path | None = None) -> str:
 
     try:
         head = git("rev-parse", "--short", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", f":!{DATA_DIR}")
+        dirty = git(
+            "status", "--porcelain", "--untracked-files=no", "--", ".",
+            *(f":!{p}" for p in NOT_CODE),
+        )  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return (head or "unknown") + ("+dirty" if dirty else "")
+
+
+def is_clean(code: str | None) -> bool:
+    """Whether a code stamp names a commit and nothing else: not ``+dirty``, ``unknown`` or
+    missing (a record made before runs were stamped)."""
+    return code is not None and re.fullmatch(r"[0-9a-f]{4,40}", code) is not None
+
+
+def require_clean(codes: Iterable[str | None], option: str, fix: str = "commit first") -> None:
+    """Refuse (`InputError` on ``option``, saying ``fix``) to record runs of code that no
+    commit pins: ``codes`` are the tree's stamp, or those of the runs kept from before."""
+    bad = sorted({code or "not recorded" for code in codes if not is_clean(code)})
+    if bad:
+        raise InputError(
+            f"refusing to record runs of uncommitted code ({', '.join(bad)}): {fix}, or pass "
+            "--allow-dirty to record them with that stamp",
+            field=option,
+        )
