@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from cli.shell import check_not_input, check_output_file
 from vrp.errors import InputError
 
 # Two costs that differ by no more than this are the same published figure (2 decimals).
@@ -55,8 +56,14 @@ def convert(
     if (solution is None) != (solution_out is None):
         missing = "--solution-out" if solution_out is None else "--solution"
         raise InputError("--solution and --solution-out go together", field=missing)
+    check_output_file(out, "--out")
+    check_output_file(solution_out, "--solution-out")
+    if solution_out is not None and solution_out.resolve() == out.resolve():
+        raise InputError("the instance and the solution need two files", field="--solution-out")
+    check_not_input(out, [file, solution], "--out")
+    check_not_input(solution_out, [file, solution], "--solution-out")
     inst = read_external(file, solomon_distances=solomon_distances.value)
-    external = read_external_solution(solution) if solution is not None else None
+    external = None if solution is None else read_external_solution(solution, instance=file)
     write_instance(inst, out)
     typer.echo(str(out))
     if solution is None or solution_out is None or external is None:

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from cli.shell import check_output_folder
 from vrp.errors import InputError
 from vrp.model.variants import VARIANT_NAMES, Variant, parse_variant
 
@@ -53,8 +54,7 @@ def generate(
     from vrp.formats.io import write_instance
     from vrp.model.generate import generate_many
 
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out} exists and is not a folder", field="--out")
+    check_output_folder(out, "--out")
     written = 0
     try:
         # Every argument is checked by the first `generate_many`, before any file is written.
@@ -66,6 +66,13 @@ def generate(
                 written += 1
     except InputError as e:
         raise InputError(e.detail, field=_OPTION.get(e.field or "", e.field)) from None
+    except OSError as e:
+        typer.echo(
+            f"error: cannot write {e.filename or out} ({e.strerror or e}) after {written} "
+            "file(s); the same command writes the same files",
+            err=True,
+        )
+        raise typer.Exit(1) from None
     typer.echo(
         f"wrote {written} instance file(s) to {out}",
         err=True,

@@ -8,11 +8,15 @@ on 127.0.0.1 and stop it when done. See `vrp.roads.city` for the CSV columns and
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cli.shell import check_not_input, check_output_file, check_output_folder, fallback_path
 from vrp.errors import InputError
+
+if TYPE_CHECKING:
+    from vrp.model.instance import Instance
 
 instance_app = typer.Typer(
     name="instance",
@@ -61,10 +65,11 @@ def from_csv(
     name: Annotated[str | None, typer.Option("--name", help="Instance name.")] = None,
 ) -> None:
     """Turn a CSV of locations into an instance with real road matrices."""
-    from vrp.formats.io import write_instance
     from vrp.roads.city import instance_from_csv
     from vrp.roads.osrm import DEFAULT_REGION, Region, connect, load_region
 
+    check_output_file(out, "--out")
+    check_not_input(out, [points], "--out")
     reg: Region | None = None
     if not osrm or region:
         try:
@@ -83,13 +88,15 @@ def from_csv(
             max_snap_m=max_snap,
             name=name,
         )
-    write_instance(inst, out)
-    typer.echo(str(out))
+    written = _keep(inst, out)
+    typer.echo(str(written))
     typer.echo(
         f"{inst.name}: {inst.num_depots} depot(s), {inst.num_customers} customers, "
         f"variant {inst.variant.name}",
         err=True,
     )
+    if written != out:
+        raise typer.Exit(1)
 
 
 @instance_app.command("sample-city")
@@ -107,22 +114,36 @@ def sample_city(
     osrm: OsrmUrl = None,
 ) -> None:
     """Sample instances along a region's roads (RRNCO-style), with real road matrices."""
-    from vrp.formats.io import write_instance
     from vrp.model.variants import parse_variant
     from vrp.roads.city import sample_city as sample
     from vrp.roads.osrm import connect, load_region
 
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out} exists and is not a folder", field="--out")
+    check_output_folder(out, "--out")
     v = parse_variant(variant)
     reg = load_region(region)
     with connect(osrm, reg) as client:
         instances = sample(client, reg, v, num_customers, count, seed)
-    for inst in instances:
-        path = out / f"{inst.name}.json"
-        write_instance(inst, path)
+    paths = [_keep(inst, out / f"{inst.name}.json") for inst in instances]
+    for path in paths:
         typer.echo(str(path))
     typer.echo(f"wrote {len(instances)} instance file(s) to {out}", err=True)
+    if any(path.parent != out for path in paths):
+        raise typer.Exit(1)
+
+
+def _keep(inst: Instance, path: Path) -> Path:
+    """Write ``inst`` to ``path``, or, when that fails (the road matrices took a while), to
+    a fallback file in the working folder; the path written."""
+    from vrp.formats.io import write_instance
+
+    try:
+        write_instance(inst, path)
+        return path
+    except OSError as e:
+        spare = fallback_path(f"instance-{inst.name}")
+        write_instance(inst, spare)  # an error here is the last word (main prints it)
+        typer.echo(f"error: cannot write {path} ({e.strerror or e}); it is in {spare}", err=True)
+        return spare
 
 
 def register(app: typer.Typer) -> None:

@@ -4,8 +4,10 @@ Only light modules are imported here and by the command modules at their top (ty
 `vrp.errors`, `vrp.model.variants`); each command imports numpy, its engines and its file
 formats when it runs, so `vrp --help` and `vrp --version` answer at once
 (`tests/test_cli_basics.py` holds that line, `scripts/help-timing` measures it). Bad input
-(`InputError`) and solver failures (`SolverError`) are caught once, here: one line on
-stderr, exit 1, no traceback.
+(`InputError`), solver failures (`SolverError`) and files that cannot be read or written
+(`OSError`) are caught once, here: one line on stderr, exit 1, no traceback. SIGTERM is
+handled like Ctrl-C by every command (`cli.shell`): a command that saves its work on an
+interrupt does so, and the exit code is 130 after Ctrl-C, 143 after SIGTERM.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from cli.shell import interrupt_exit_code, sigterm_like_ctrl_c
 from vrp.errors import InputError, SolverError
 
 if TYPE_CHECKING:
@@ -24,10 +27,18 @@ if TYPE_CHECKING:
 class _Group(TyperGroup):
     def invoke(self, ctx: Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with sigterm_like_ctrl_c():
+                return super().invoke(ctx)
         except (InputError, SolverError) as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(1) from None
+        except OSError as e:
+            where = f"{e.filename}: " if e.filename else ""
+            typer.echo(f"error: {where}{e.strerror or e}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt as e:
+            typer.echo("\ninterrupted", err=True)
+            raise typer.Exit(interrupt_exit_code(e)) from None
 
 
 app = typer.Typer(
@@ -64,7 +75,7 @@ def _options(
 
 
 # Command registration: one line per command module (each module defines `register(app)`).
-from cli import benchmark, check, convert, generate, instance, osrm, solve, train, variants  # noqa: E402
+from cli import benchmark, check, convert, generate, instance, osrm, schema, solve, train, variants  # noqa: E402
 
 variants.register(app)
 solve.register(app)
@@ -75,6 +86,7 @@ instance.register(app)
 convert.register(app)
 train.register(app)
 benchmark.register(app)
+schema.register(app)
 
 
 def main() -> None:

@@ -62,15 +62,11 @@ def serve(
         int, typer.Option("--max-table-size", help="Most locations in one table request.")
     ] = 1000,
 ) -> None:
-    """Serve a region on 127.0.0.1 until Ctrl-C; prints the URL for --osrm."""
-    import signal
-
+    """Serve a region on 127.0.0.1 until Ctrl-C or SIGTERM (its normal end: exit 0); prints
+    the URL for --osrm."""
     from vrp.roads.osrm import serve as serve_region
 
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt  # SIGTERM stops the server as cleanly as Ctrl-C
-
-    signal.signal(signal.SIGTERM, stop)
+    # SIGTERM arrives as a KeyboardInterrupt too (cli.shell), and stops the server as cleanly
     with serve_region(region, port=port, max_table_size=max_table_size, keep_log=True) as server:
         typer.echo(server.url)
         typer.echo(

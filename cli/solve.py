@@ -1,15 +1,23 @@
 """`vrp solve instance.json`: solve, check with `evaluate()`, summarise, write, draw.
 
-The summary goes to stdout (to stderr with ``--json``, whose solution JSON then owns
-stdout); progress goes to stderr while the engine runs: a live line on a terminal, an
-occasional plain line otherwise. The time limit is CPU seconds with a wall-clock cap (see
-`vrp.solvers.base`). The first Ctrl-C asks the engine to stop and return its best routes so
-far (`stop_on_interrupt`); a second one aborts. A run without a feasible solution says so
-and exits 1: an infeasible solution is never presented as a result.
+The summary goes to stdout (to stderr with ``--json`` or ``--out -``, whose solution JSON then
+owns stdout); progress goes to stderr while the engine runs: a live line on a terminal, an
+occasional plain line otherwise. ``-`` as the instance reads FORMAT.md JSON from stdin. The
+time limit is CPU seconds with a wall-clock cap (see `vrp.solvers.base`). Every output path
+is checked before the search starts; a write that still fails leaves the solution in a
+fallback file (or on stdout) and says where (`cli.shell`).
+
+The first Ctrl-C or SIGTERM asks the engine to stop and return its best routes so far
+(`stop_on_interrupt`): they are written as usual, marked ``"interrupted": true``, and the exit
+code is 130 (Ctrl-C) or 143 (SIGTERM); a second signal aborts. A run without a feasible
+solution says so and exits 1: an infeasible solution is never presented as a result. The
+solution JSON says how it was made: solver and its version, vrp-suite's version, seed, time
+limit, variant, checkpoint (neural) and whether it was interrupted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import sys
@@ -18,12 +26,22 @@ from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
+from cli.shell import (
+    check_not_input,
+    check_output_file,
+    exit_code,
+    is_stdio,
+    keep_json,
+    read_instance_arg,
+)
 from vrp.errors import InputError, SolverError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from vrp.model.evaluate import Evaluation
     from vrp.model.instance import Instance
-    from vrp.solvers import Interrupt, SolveResult
+    from vrp.solvers import Interrupt, Solver, SolveResult
 
 
 class _Progress:
@@ -46,8 +64,9 @@ class _Progress:
         if elapsed - self.last < self.every:
             return
         self.last = elapsed
+        # None: the engine has not reported a cost (HGS reports none until it ends)
         text = f"{elapsed:7.1f} s  " + (
-            f"best {best:.6g}" if best is not None else "searching (no feasible cost yet)"
+            f"best {best:.6g}" if best is not None else "searching (no cost reported yet)"
         )
         if self.tty:
             self.width = max(self.width, len(text))
@@ -72,11 +91,31 @@ def _num(x: float) -> str:
     return f"{x:.6g}"
 
 
+def _metres(x: float) -> str:
+    return f"{x:,.0f} m"
+
+
+def _clock(seconds: float) -> str:
+    """``h:mm:ss`` (negative times keep their sign)."""
+    s = round(abs(seconds))
+    sign = "-" if seconds < 0 and s else ""
+    return f"{sign}{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def _units(inst: Instance) -> tuple[Callable[[float], str], Callable[[float], str]]:
+    """How distances and times read: metres and h:mm:ss on roads (``lonlat``: great-circle
+    or OSRM metres, seconds), plain numbers on the plane."""
+    if inst.coordinates == "lonlat":
+        return _metres, _clock
+    return _num, _num
+
+
 def summary(inst: Instance, result: SolveResult, time_limit: float, seed: int) -> str:
     """The readable report of a feasible result."""
     ev = result.evaluation
     sol = result.solution
     assert ev is not None and sol is not None
+    dist, _ = _units(inst)
     D = inst.num_depots
     fleet = (
         "as many vehicles as needed"
@@ -87,7 +126,7 @@ def summary(inst: Instance, result: SolveResult, time_limit: float, seed: int) -
         f"instance  {inst.name} ({inst.variant.name}, {inst.num_customers} customers, "
         f"{D} depot{'s' if D > 1 else ''})",
         f"solver    {result.solver}, seed {seed}, limit {time_limit:g} s",
-        f"cost      {_num(ev.cost)}",
+        f"cost      {dist(ev.cost)}",
         f"routes    {len(sol.routes)} ({fleet})",
         f"feasible  {'yes' if ev.feasible else 'no'}",
         f"runtime   {result.runtime_s:.2f} s wall, {result.cpu_s:.2f} s CPU"
@@ -101,28 +140,77 @@ def summary(inst: Instance, result: SolveResult, time_limit: float, seed: int) -
 def _route_table(inst: Instance, result: SolveResult, ev: Evaluation) -> list[str]:
     sol = result.solution
     assert sol is not None
+    dist, clock = _units(inst)
     q = inst.capacity
     limit = inst.max_distance
     header = (
-        f"{'route':>5}  {'depot':<8} {'stops':>5}  {'distance':>18}  {'load':>18}  {'time':>22}"
+        f"{'route':>5}  {'depot':<8} {'stops':>5}  {'distance':>18}  {'load':>18}  {'time':>25}"
     )
     rows = [header]
     for k, (route, st) in enumerate(zip(sol.routes, ev.routes, strict=True)):
-        dist = _num(st.distance) + (f" / {_num(limit)}" if limit is not None else "")
+        d = dist(st.distance) + (f" / {dist(limit)}" if limit is not None else "")
         load = f"{_num(st.max_load)} / {_num(q)} ({100 * st.max_load / q:.0f}%)"
         deadline = inst.tw_late[route.depot]
-        time = f"{_num(st.start_time)}-{_num(st.end_time)}"
+        time = f"{clock(st.start_time)}-{clock(st.end_time)}"
         if math.isfinite(deadline) and not inst.open:
-            time += f" / {_num(deadline)}"
+            time += f" / {clock(deadline)}"
         depot = inst.ids[route.depot]
-        rows.append(f"{k + 1:>5}  {depot:<8} {len(route):>5}  {dist:>18}  {load:>18}  {time:>22}")
+        rows.append(f"{k + 1:>5}  {depot:<8} {len(route):>5}  {d:>18}  {load:>18}  {time:>25}")
     rows.append("(load: peak on board / capacity; time: leave-finish / depot deadline)")
     return rows
 
 
+def _engine_ran(result: SolveResult) -> str:
+    """The engine that produced the routes: ``hgs`` for ``auto(hgs)``."""
+    return result.solver.rsplit("(", 1)[-1].rstrip(")")
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+def provenance(
+    inst: Instance,
+    engine: Solver,
+    result: SolveResult,
+    seed: int,
+    time_limit: float,
+) -> dict[str, Any]:
+    """How the solution was made, for `solution_to_dict`: the engine's packages and their
+    versions, vrp-suite's version, seed, limit, checkpoint (neural: file name and the start of
+    its SHA-256) and whether the run was interrupted."""
+    from importlib.metadata import version
+
+    from vrp.benchmark.runner import engine_versions
+
+    ran = _engine_ran(result)
+    versions = engine_versions([ran])
+    checkpoint = None
+    if ran == "neural":
+        from vrp.solvers.neural import pick_checkpoint
+
+        path = getattr(engine, "checkpoint", None) or pick_checkpoint(inst)
+        checkpoint = {"name": Path(path).name, "digest": _digest(Path(path))}
+    return {
+        "solver_version": ", ".join(f"{k} {v}" for k, v in versions.items()) or None,
+        "vrp_version": version("vrp-suite"),
+        "seed": seed,
+        "time_limit": time_limit,
+        "checkpoint": checkpoint,
+        "interrupted": result.interrupted,
+    }
+
+
 def solve(
     instance: Annotated[
-        Path, typer.Argument(help="Instance file: JSON (FORMAT.md), VRPLIB or Solomon.")
+        Path,
+        typer.Argument(
+            help="Instance file: JSON (FORMAT.md), VRPLIB or Solomon; '-' reads JSON from stdin."
+        ),
     ],
     solver: Annotated[
         str, typer.Option("--solver", "-s", help="auto, pyvrp, hgs, ortools or neural.")
@@ -133,7 +221,10 @@ def solve(
     ] = 10.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the engine.")] = 0,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write the solution JSON here.")
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Write the solution JSON here ('-': stdout, summary to stderr)."
+        ),
     ] = None,
     as_json: Annotated[
         bool,
@@ -156,8 +247,8 @@ def solve(
     ] = None,
 ) -> None:
     """Solve an instance; print a summary, write the solution, draw the routes."""
-    from vrp.formats.io import read_instance, solution_to_dict, write_json
-    from vrp.solvers import get_solver, solve, solver_names, stop_on_interrupt
+    from vrp.formats.io import solution_to_dict
+    from vrp.solvers import Interrupt, get_solver, solve, solver_names, stop_on_interrupt
 
     if not (time_limit > 0 and math.isfinite(time_limit)):
         raise InputError(
@@ -165,6 +256,11 @@ def solve(
         )
     if seed < 0:
         raise InputError(f"must be a non-negative integer, got {seed}", field="--seed")
+    check_output_file(out, "--out", stdout=True)
+    check_output_file(plot, "--plot")
+    check_output_file(map_html, "--map")
+    for path, option in ((out, "--out"), (plot, "--plot"), (map_html, "--map")):
+        check_not_input(path, [instance, checkpoint], option)
     settings: dict[str, Any] = {}
     if checkpoint is not None and solver in solver_names():  # get_solver names a wrong --solver
         if solver != "neural":
@@ -173,7 +269,7 @@ def solve(
             raise InputError("no such checkpoint file", field="--checkpoint", path=str(checkpoint))
         settings["checkpoint"] = checkpoint
     engine = get_solver(solver, **settings)
-    inst = read_instance(instance)
+    inst = read_instance_arg(instance)
     if plot is not None:
         from vrp.draw.plot import can_plot
 
@@ -185,16 +281,26 @@ def solve(
 
         map_region(inst, osrm)  # fails now, not after the solve
 
-    with stop_on_interrupt() as interrupt:
-        progress = _Progress(time_limit, sys.stderr, interrupt)
-        try:
-            result = solve(inst, engine, time_limit, seed, progress, interrupt=interrupt)
-        finally:
-            progress.clear()
+    interrupt = Interrupt()  # replaced by the block's own; read if a second signal aborts
+    try:
+        with stop_on_interrupt() as interrupt:
+            progress = _Progress(time_limit, sys.stderr, interrupt)
+            try:
+                result = solve(inst, engine, time_limit, seed, progress, interrupt=interrupt)
+            finally:
+                progress.clear()
+    except KeyboardInterrupt:
+        typer.echo("aborted: nothing written", err=True)
+        raise typer.Exit(exit_code(interrupt.signum)) from None
+    stopped = exit_code(interrupt.signum) if result.interrupted else None
     if result.solution is None or not result.feasible:
         why = "interrupted before one was found" if result.interrupted else f"in {time_limit:g} s"
         found = "" if result.solution is None else " (the engine's answer broke a rule)"
-        raise SolverError(f"{result.solver}: no feasible solution found {why}{found}")
+        message = f"{result.solver}: no feasible solution found {why}{found}"
+        if stopped is None:
+            raise SolverError(message)
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(stopped)
 
     text = summary(inst, result, time_limit, seed)
     data = solution_to_dict(
@@ -203,27 +309,48 @@ def solve(
         solver=result.solver,
         runtime_s=result.runtime_s,
         evaluation=result.evaluation,
+        **provenance(inst, engine, result, seed, time_limit),
     )
-    if out is not None:
-        write_json(out, data)
-    if plot is not None:
-        from vrp.draw.plot import plot_routes
-
-        plot_routes(
-            inst, result.solution, plot, title=f"{inst.name} ({inst.variant.name}, {result.solver})"
-        )
-    if map_html is not None:
-        from vrp.draw.maps import write_route_map
-
-        write_route_map(inst, result.solution, map_html, osrm_url=osrm)
+    on_stdout = as_json or is_stdio(out)
+    typer.echo(text, err=on_stdout)
     if as_json:
-        typer.echo(text, err=True)
         typer.echo(json.dumps(data, indent=1))
-    else:
-        typer.echo(text)
-    for label, path in (("solution", out), ("plot", plot), ("map", map_html)):
-        if path is not None:
-            typer.echo(f"{label} written to {path}", err=as_json)
+    failed = []
+    if out is not None and not (as_json and is_stdio(out)):
+        line = keep_json(out, data, "solution", on_stdout=on_stdout)
+        if line is None and not is_stdio(out):
+            typer.echo(f"solution written to {out}", err=on_stdout)
+        elif line is not None:
+            failed.append(line)
+    for label, path, draw in (("plot", plot, _plot), ("map", map_html, _map)):
+        if path is None:
+            continue
+        try:
+            draw(inst, result, path, osrm)
+            typer.echo(f"{label} written to {path}", err=on_stdout)
+        except (OSError, InputError, SolverError) as e:
+            failed.append(f"cannot write the {label} {path}: {e}")
+    for line in failed:
+        typer.echo(f"error: {line}", err=True)
+    if stopped is not None:
+        raise typer.Exit(stopped)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _plot(inst: Instance, result: SolveResult, path: Path, osrm: str | None) -> None:
+    from vrp.draw.plot import plot_routes
+
+    assert result.solution is not None
+    title = f"{inst.name} ({inst.variant.name}, {result.solver})"
+    plot_routes(inst, result.solution, path, title=title)
+
+
+def _map(inst: Instance, result: SolveResult, path: Path, osrm: str | None) -> None:
+    from vrp.draw.maps import write_route_map
+
+    assert result.solution is not None
+    write_route_map(inst, result.solution, path, osrm_url=osrm)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,20 +12,52 @@ The validation references (PyVRP with ``--val-time`` CPU s per instance) come fr
 reference store (`vrp.benchmark.references`: found by instance content, the missing ones
 solved and added) or, resuming, from the checkpoint. A progress bar goes to stderr; after
 each epoch the validation gap to PyVRP is printed, the metrics are written to ``<out>.csv``
-and the checkpoint to ``<out>``. Ctrl-C saves the
-checkpoint; ``--resume`` continues from it (``--epochs`` is the total to reach).
+and the checkpoint to ``<out>``. Ctrl-C or SIGTERM saves the checkpoint and exits 130 or 143;
+``--resume`` continues from it (``--epochs`` is the total to reach). Lightning's banners (tips,
+accelerator lines) and known deprecation warnings are kept off the terminal; its warnings about
+the run itself are shown.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import signal
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from cli.shell import check_output_file, exit_code, interrupt_exit_code
 from vrp.errors import InputError
 from vrp.model.variants import parse_variant_list
+
+# Lightning's own chatter, not about this run: its info lines (accelerators found, tips for its
+# cloud products, why fit stopped) and a deprecation inside Lightning itself.
+_LIGHTNING_INFO = ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero")
+_NOISE = (
+    (FutureWarning, r"`isinstance\(treespec, LeafSpec\)` is deprecated"),
+    (Warning, r"GPU available but not used"),
+)
+
+
+@contextmanager
+def _quiet_lightning() -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in _LIGHTNING_INFO]
+    levels = [log.level for log in loggers]
+    with warnings.catch_warnings():
+        for category, message in _NOISE:
+            warnings.filterwarnings("ignore", message=message, category=category)
+        for log in loggers:
+            log.setLevel(logging.WARNING)
+        try:
+            yield
+        finally:
+            for log, level in zip(loggers, levels, strict=True):
+                log.setLevel(level)
 
 
 def _variants(spec: str) -> tuple[str, ...]:
@@ -139,6 +171,7 @@ def train(
     if out is None:
         label = "mixed" if "," in variant else re.sub(r"[^a-z0-9_-]", "", variant.lower())
         out = Path("checkpoints") / f"{label}-n{num_loc}.ckpt"
+    check_output_file(out, "--out")  # <out>.csv and <out>.md go beside it
     from vrp.neural.policy import ModelArgs
     from vrp.neural.train import TrainConfig, resumed_reference, validation_set
     from vrp.neural.train import train as run
@@ -168,25 +201,44 @@ def train(
         reference.costs = reference_costs(
             reference.instances(), reference.solver, reference.time_limit_s
         )
-    history = run(
-        config,
-        out,
-        reference=reference,
-        model_args=ModelArgs(embed_dim=embed_dim, num_layers=layers),
-        resume=resume,
-        weights_only=weights_only,
-        accelerator=accelerator,
-        devices=int(devices) if devices.isdigit() else devices,
-        num_nodes=num_nodes,
-        precision=precision,
-        progress=progress,
-    )
+    try:
+        with _quiet_lightning():
+            history = run(
+                config,
+                out,
+                reference=reference,
+                model_args=ModelArgs(embed_dim=embed_dim, num_layers=layers),
+                resume=resume,
+                weights_only=weights_only,
+                accelerator=accelerator,
+                devices=int(devices) if devices.isdigit() else devices,
+                num_nodes=num_nodes,
+                precision=precision,
+                progress=progress,
+            )
+    except SystemExit as e:
+        # Lightning ends an interrupted fit with sys.exit(1) (Ctrl-C, or SIGTERM raised as
+        # Ctrl-C by `cli.shell`) or SIGTERMException, once the checkpoint is saved
+        # (`vrp.neural.train.SaveOnInterrupt`); the exit code says which signal it was.
+        code = _interrupt_code(e)
+        if code is None:
+            raise
+        raise typer.Exit(code) from None
     if history:
         last = history[-1]
         typer.echo(
             f"{out}: epoch {last['epoch']}, validation gap {100 * last['val_gap']:.2f}% "
             f"to pyvrp ({last['instances']} training instances, {last['train_s']:.0f} s)"
         )
+
+
+def _interrupt_code(exc: SystemExit) -> int | None:
+    """130 or 143 for Lightning's exit after an interrupt, None for any other exit."""
+    if type(exc).__name__ == "SIGTERMException":
+        return exit_code(signal.SIGTERM)
+    if isinstance(exc.__context__, KeyboardInterrupt):
+        return interrupt_exit_code(exc)
+    return None
 
 
 def register(app: typer.Typer) -> None:

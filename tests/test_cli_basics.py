@@ -137,3 +137,70 @@ def test_a_bad_file_gives_one_line_and_exit_1_without_traceback(tmp_path: Path):
         out.stderr.strip() == f"error: {bad}: customers[0].time_window: earliest > latest (5 > 1)"
     )
     assert "Traceback" not in out.stderr
+
+
+def _stated(tmp_path: Path, **fields) -> Path:
+    p = tmp_path / "stated.json"
+    routes = [{"depot": 0, "customers": [1]}, {"depot": 0, "customers": [2]}]
+    data = {"format": "vrp-solution/1", "routes": routes}
+    p.write_text(json.dumps({**data, **fields}))
+    return p
+
+
+FALSE_CLAIMS = [
+    ({"cost": 5.0}, "[stated-cost] the file states 5"),  # the routes cost 6
+    ({"cost": 6.00001}, "[stated-cost]"),  # off by more than 1e-6, relative
+    ({"instance": "other"}, "[instance] the solution is for instance 'other'"),
+]
+
+
+def test_vrp_check_reports_a_false_stated_cost_or_instance_name_and_accepts_true_ones(
+    tmp_path: Path,
+):
+    nameless = _instance(tmp_path)
+    named = tmp_path / "named.json"
+    named.write_text(json.dumps({**json.loads(nameless.read_text()), "name": "mine"}))
+    for fields, expected in FALSE_CLAIMS:
+        result = CliRunner().invoke(app, ["check", str(named), str(_stated(tmp_path, **fields))])
+        assert result.exit_code == 1, result.output
+        assert "feasible: yes" in result.output and expected in result.output
+    for inst, fields in [
+        (named, {"cost": 6.000001, "instance": "mine"}),  # within 1e-6 of 6
+        (nameless, {"instance": "renamed"}),  # named after its file: no claim to contradict
+    ]:
+        result = CliRunner().invoke(app, ["check", str(inst), str(_stated(tmp_path, **fields))])
+        assert result.exit_code == 0, result.output
+
+
+def test_vrp_check_reads_either_file_from_stdin(tmp_path: Path):
+    inst, sol = _instance(tmp_path), _solution(tmp_path, [[1], [2]])
+    result = CliRunner().invoke(app, ["check", "-", str(sol)], input=inst.read_text())
+    assert result.exit_code == 0 and "cost:     6" in result.output, result.output
+    result = CliRunner().invoke(app, ["check", str(inst), "-"], input=sol.read_text())
+    assert result.exit_code == 0 and "cost:     6" in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["generate", "--variant", "cvrp", "-n", "5", "--out", "{file}/gen"],
+        ["convert", "{vrp}", "--out", "{dir}"],
+        ["convert", "{vrp}", "--out", "{vrp}"],  # the file it reads
+        ["benchmark", "--generate", "cvrp:5:1", "--solvers", "pyvrp", "--out", "{file}/res"],
+        ["train", "--variant", "cvrp", "--num-loc", "10", "--out", "{dir}"],
+        ["instance", "sample-city", "-n", "5", "--out", "{file}/city"],
+        ["instance", "from-csv", "{csv}", "--out", "{file}/x.json"],
+    ],
+)
+def test_every_command_checks_its_output_path_before_any_work(tmp_path: Path, args: list[str]):
+    paths = {"file": tmp_path / "afile", "dir": tmp_path, "vrp": tmp_path / "t.vrp"}
+    paths["csv"] = tmp_path / "p.csv"
+    paths["file"].write_text("")
+    paths["vrp"].write_text("NAME : t\nTYPE : CVRP\nDIMENSION : 2\nEOF\n")
+    paths["csv"].write_text("lon,lat\n7.42,43.73\n7.43,43.74\n")
+    before = sorted(tmp_path.rglob("*"))
+    result = CliRunner().invoke(app, [a.format(**paths) for a in args])
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --out: "), result.stderr
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written

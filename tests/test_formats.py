@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
+from needs import BENCHMARKS
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -18,8 +20,9 @@ from vrp.formats.vrplib import read_external, read_external_solution
 from vrp.model.evaluate import evaluate
 from vrp.model.solution import Solution
 
-BENCHMARKS = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
 INSTANCE_SUFFIXES = (".vrp", ".vrpb", ".vrpmpd", ".txt")
+# Without the folder these tests skip (named in the summary); under CI the run stops first
+# (tests/conftest.py).
 NO_BENCHMARKS = f"benchmark folder {BENCHMARKS} is absent (CI puts ../shared beside the clone)"
 
 # .sol files per set that vrp imports, as README.md lists them.
@@ -32,11 +35,11 @@ SOL_FILES = {
     "vrpb/tv": 33,
     "vrpb/x": 90,
     "vrpmb": 37,
+    "mdvrptw": 21,
 }
 # Sets of ../shared/benchmarks that vrp does not import yet, with the line that says why.
 NOT_IMPORTED = {
-    "mdvrptw": "DEPOT_SECTION: only one depot, node 1, is supported",
-    "hfvrp": "CAPACITY: ",
+    "hfvrp": "TYPE: HFVRP: vehicle types (heterogeneous fleets) are not supported yet",
 }
 
 
@@ -70,7 +73,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 @pytest.mark.parametrize("sol", _sol_files())
 def test_every_sol_file_evaluates_feasible_to_its_published_cost(sol: Path):
     inst = read_external(_instance_of(sol))
-    published = read_external_solution(sol)
+    published = read_external_solution(sol, instance=_instance_of(sol))
     ev = evaluate(inst, published.solution)
     assert ev.feasible, [str(v) for v in ev.violations[:3]]
     assert published.cost is not None
@@ -106,6 +109,7 @@ def _bks_rows() -> list[tuple[Path, float, float]]:
         ("cmt", "bks", 0.01, lambda r: r["instance"]),  # CMT11: 1042.12 (the .sol is 1042.12)
         ("solomon", "bks_distance_only", 0.01, lambda r: r["instance"]),  # .sol = distance-only
         ("vrpmb", "bks", 0.01, lambda r: r["instance"]),
+        ("mdvrptw", "bks", 0, lambda r: r["instance"]),  # integers, PyVRP's units
         # gj: the literature table (values ~10^5) differs from the re-evaluated LKH-3 tours by
         # up to 0.014 (L1, N5); tv and x agree to 0.01.
         ("vrpb", "bks", 0.02, lambda r: str(Path(r["file"]).with_suffix(""))),
@@ -446,3 +450,154 @@ def test_vrp_convert_of_a_distance_limited_cmt_file_keeps_its_published_cost(tmp
     ev = evaluate(inst, read_solution(sol_out))
     assert ev.feasible and ev.cost == pytest.approx(555.43, abs=0.01)
     assert inst.variant.name == "vrptw" and inst.tw_late[0] == 200
+
+
+# -- several depots (MDVRPTW, PyVRP's dialect) -----------------------------------------------
+
+MDVRPTW = """NAME: tinymd
+TYPE: MDVRPTW
+EDGE_WEIGHT_TYPE: EUC_2D
+DIMENSION: 4
+VEHICLES: 3
+CAPACITY: 10
+VEHICLES_MAX_DURATION: 50
+NODE_COORD_SECTION
+1 0 0
+2 10 0
+3 0.3 0.4
+4 10 1.0004
+DEMAND_SECTION
+1 0
+2 0
+3 4
+4 5
+SERVICE_TIME_SECTION
+1 0
+2 0
+3 2
+4 3
+TIME_WINDOW_SECTION
+1 0 100
+2 0 100
+3 1 20
+4 0 30
+VEHICLES_DEPOT_SECTION
+1 1
+2 2
+3 2
+DEPOT_SECTION
+1
+2
+EOF
+"""
+
+
+def test_an_mdvrptw_file_reads_its_depots_in_pyvrp_exact_units(tmp_path: Path):
+    inst = read_external(_write(tmp_path, "tinymd.vrp", MDVRPTW))
+    assert inst.num_depots == 2 and inst.variant.name == "mdvrptw"
+    # Arcs are round(1000 d): 0.5 -> 500; 1.0004 -> 1000.4 -> 1000.
+    assert inst.distances[0, 2] == 500 and inst.distances[1, 3] == 1000
+    assert inst.durations[0, 2] == 500
+    assert inst.tw_early.tolist() == [0, 0, 1000, 0]
+    assert inst.tw_late.tolist() == [100_000, 100_000, 20_000, 30_000]
+    assert inst.service_time.tolist() == [0, 0, 2000, 3000]
+    # VEHICLES_MAX_DURATION and the fleet per depot are relaxed: VEHICLES limits all routes.
+    assert inst.vehicle_count == 3 and inst.max_distance is None
+
+
+def test_an_mdvrptw_sol_route_starts_at_the_depot_of_its_vehicle(tmp_path: Path):
+    src = _write(tmp_path, "tinymd.vrp", MDVRPTW)
+    sol = _write(tmp_path, "tinymd.sol", "Route #1: 2\nRoute #2:\nRoute #3: 3\nCost: 3000\n")
+    published = read_external_solution(sol, instance=src)
+    assert [(r.depot, r.customers) for r in published.solution.routes] == [(0, (2,)), (1, (3,))]
+    ev = evaluate(read_external(src), published.solution)
+    assert ev.feasible and ev.cost == 3000
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # route #4 of three vehicles
+        ("Route #4: 2 3\n", "route #4: the instance has vehicles 1..3"),
+        # a depot listed as a customer
+        ("Route #1: 1 2 3\n", "customer indices start at 2 (the depots"),
+    ],
+)
+def test_a_bad_mdvrptw_sol_file_is_one_line(tmp_path: Path, text: str, message: str):
+    src = _write(tmp_path, "tinymd.vrp", MDVRPTW)
+    with pytest.raises(InputError, match=re.escape(message)):
+        read_external_solution(_write(tmp_path, "x.sol", text), instance=src)
+
+
+# -- what the project cannot express is refused, never dropped -------------------------------
+
+_TINY = EUC_2D.format(kind="EUC_2D", name="tiny")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # prize-collecting: solved with the prizes dropped before
+        (
+            _TINY.replace("TYPE : CVRP", "TYPE : PCVRPTW"),
+            "TYPE: PCVRPTW: prizes cannot be expressed",
+        ),
+        # a prize section in a file that says CVRP
+        (
+            _TINY.replace("DEPOT_SECTION", "PRIZE_SECTION\n1 0\n2 3\n3 4\nDEPOT_SECTION"),
+            "PRIZE_SECTION: prizes cannot be expressed",
+        ),
+        # heterogeneous fleet: printed a numpy array before
+        (
+            _TINY.replace("TYPE : CVRP", "TYPE : HFVRP"),
+            "TYPE: HFVRP: vehicle types (heterogeneous fleets) are not supported yet",
+        ),
+        # capacities per vehicle
+        (
+            _TINY.replace("CAPACITY : 10", "VEHICLES : 2").replace(
+                "DEPOT_SECTION", "CAPACITY_SECTION\n1 10\n2 20\nDEPOT_SECTION"
+            ),
+            "CAPACITY_SECTION: vehicle types (heterogeneous fleets) are not supported yet",
+        ),
+        # release times
+        (
+            _TINY.replace("DEPOT_SECTION", "RELEASE_TIME_SECTION\n1 0\n2 3\n3 4\nDEPOT_SECTION"),
+            "RELEASE_TIME_SECTION: release times cannot be expressed",
+        ),
+        # a type nobody told us about
+        (_TINY.replace("TYPE : CVRP", "TYPE : TSP"), "TYPE: TSP: not a type vrp reads"),
+        # a section nobody told us about
+        (
+            _TINY.replace("DEPOT_SECTION", "COLOUR_SECTION\n1 0\n2 3\n3 4\nDEPOT_SECTION"),
+            "COLOUR_SECTION: a section vrp does not read",
+        ),
+        # a specification nobody told us about
+        (
+            _TINY.replace("CAPACITY : 10", "CAPACITY : 10\nVEHICLES_MAX_DISTANCE : 5"),
+            "VEHICLES_MAX_DISTANCE: a specification vrp does not read",
+        ),
+        # a duration limit outside the one set where its relaxation is documented
+        (
+            _TINY.replace("CAPACITY : 10", "CAPACITY : 10\nVEHICLES_MAX_DURATION : 5"),
+            "VEHICLES_MAX_DURATION: a route duration limit is read only from MDVRPTW files",
+        ),
+        # two depots in a CVRP file
+        (
+            _TINY.replace("DEPOT_SECTION\n1\n", "DEPOT_SECTION\n1\n2\n"),
+            "DEPOT_SECTION: several depots are read from MDVRPTW files only",
+        ),
+        # depots that are not the first nodes
+        (
+            MDVRPTW.replace("DEPOT_SECTION\n1\n2\n", "DEPOT_SECTION\n1\n3\n"),
+            "DEPOT_SECTION: the depots must be the first nodes, 1..D (got nodes [1, 3])",
+        ),
+    ],
+)
+def test_a_file_vrp_cannot_express_is_refused_in_one_line_naming_it(
+    tmp_path: Path, text: str, message: str
+):
+    path = _write(tmp_path, "x.vrp", text)
+    with pytest.raises(InputError) as err:
+        read_external(path)
+    assert str(err.value).startswith(f"{path}: ")
+    assert message in str(err.value) and "\n" not in str(err.value)

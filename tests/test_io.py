@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -262,3 +263,140 @@ def test_written_files_get_the_usual_permissions(tmp_path: Path):
     finally:
         os.umask(umask)
     assert (tmp_path / "p.json").stat().st_mode & 0o777 == 0o644
+
+
+# -- strict fields ---------------------------------------------------------------------------
+
+
+def _with(path: str, value) -> dict:
+    """A copy of GOOD with the field at ``path`` added (its parent must exist)."""
+    return edited(path, value)
+
+
+UNKNOWN_FIELDS = [
+    # (data, expected message) -- one row per level of the file
+    # VRPLIB's and OR-Tools' name for a delivery: every delivery was read as 0
+    (_with("customers[0].demand", 3), "unknown field customers[0].demand: did you mean delivery?"),
+    # a plural that dropped the window
+    (
+        _with("customers[1].time_windows", [0, 1]),
+        "unknown field customers[1].time_windows: did you mean time_window?",
+    ),
+    # a typo that dropped the distance limit
+    (
+        _with("vehicles.max_distanse", 3),
+        "unknown field vehicles.max_distanse: did you mean max_distance?",
+    ),
+    # a typo at the top level
+    (_with("backhual", "mixed"), "unknown field backhual: did you mean backhaul?"),
+    # a depot field with no near name: the known ones are listed
+    (_with("depots[0].colour", "red"), "unknown field depots[0].colour: known are id, location"),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), UNKNOWN_FIELDS)
+def test_an_unknown_field_is_an_error_naming_it_and_the_nearest_known_name(
+    tmp_path: Path, data, message
+):
+    p = tmp_path / "typo.json"
+    p.write_text(json.dumps(data))
+    with pytest.raises(InputError) as err:
+        read_instance(p)
+    assert str(err.value).startswith(f"{p}: {message}") and "\n" not in str(err.value)
+
+
+def test_free_form_data_under_meta_is_accepted_at_the_top_and_on_nodes():
+    data = _with("meta", {"source": "depot survey", "tags": [1, None]})
+    data["customers"][0]["meta"] = "door code 1234"
+    data["depots"][0]["meta"] = {"dock": 3}
+    assert instance_from_dict(data).delivery.tolist() == instance_from_dict(GOOD).delivery.tolist()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        # FORMAT.md's vehicle types
+        (_with("fleet", [{"id": "van", "capacity": 30}]), "fleet: vehicle types"),
+        # a customer restricted to vehicle types
+        (_with("customers[0].vehicle_types", ["van"]), "customers[0].vehicle_types: vehicle types"),
+    ],
+)
+def test_a_fleet_gets_one_line_saying_it_is_not_supported_yet(data, message):
+    with pytest.raises(InputError, match=re.escape(message) + ".*not supported yet"):
+        instance_from_dict(data)
+
+
+PROVENANCE = {
+    "format": "vrp-solution/1",
+    "instance": "demo-vrptw",
+    "solver": "pyvrp",
+    "solver_version": "0.14.1",
+    "vrp_version": "0.1.0",
+    "seed": 0,
+    "time_limit": 2.0,
+    "variant": "vrpbtw",
+    "checkpoint": None,
+    "interrupted": False,
+    "runtime_s": 1.9,
+    "cost": 3.2,
+    "feasible": True,
+    "violations": [],
+    "meta": {"run": "nightly"},
+    "routes": [{"depot": 0, "customers": [1, 3, 2]}],
+}
+
+
+def test_a_solution_with_every_provenance_field_reads(tmp_path: Path):
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps(PROVENANCE))
+    assert read_solution(p) == Solution.from_lists([[1, 3, 2]])
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        # a typo of a provenance field
+        ({**PROVENANCE, "sead": 1}, "unknown field sead: did you mean seed?"),
+        # a typo in a route
+        (
+            {"routes": [{"depot": 0, "customer": [1]}]},
+            "unknown field routes[0].customer: did you mean customers?",
+        ),
+        # a provenance field of the wrong type
+        ({**PROVENANCE, "seed": "zero"}, 'seed: must be an integer or null, got "zero"'),
+        # a route of a vehicle type
+        ({"routes": [{"customers": [1], "vehicle": "van"}]}, "routes[0].vehicle: vehicle types"),
+    ],
+)
+def test_a_solution_with_an_unknown_or_mistyped_field_is_one_line(tmp_path: Path, data, message):
+    p = tmp_path / "s.json"
+    p.write_text(json.dumps(data))
+    with pytest.raises(InputError) as err:
+        read_solution(p)
+    assert str(err.value).startswith(f"{p}: {message}")
+
+
+# -- matrix entries ----------------------------------------------------------------------------
+
+
+def test_a_tiny_negative_matrix_entry_is_read_as_zero():
+    # OSRM: -0.7 m on a table whose largest entry is 1000 m (0.07 %).
+    dist = [[0, 1000, -0.7, 5], [1000, 0, 3, 4], [-0.1, 3, 0, 2], [5, 4, 2, 0]]
+    inst = instance_from_dict(_with("distance_matrix", dist))
+    assert inst.distances[0, 2] == 0 and inst.distances[2, 0] == 0
+    assert inst.distances[0, 1] == 1000 and (inst.distances >= 0).all()
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        -1.01,  # just over 0.1 % of the largest entry (1000)
+        -50,  # a plainly wrong entry
+    ],
+)
+def test_a_negative_matrix_entry_beyond_the_tolerance_is_an_error(entry: float):
+    dist = [[0, 1000, entry, 5], [1000, 0, 3, 4], [1, 3, 0, 2], [5, 4, 2, 0]]
+    with pytest.raises(
+        InputError, match=r"distance_matrix: \[0\]\[2\] must be a finite number >= 0"
+    ):
+        instance_from_dict(_with("duration_matrix", None) | {"distance_matrix": dist})

@@ -24,8 +24,6 @@ from vrp.model.solution import Route, Solution
 from vrp.solvers import Budget, stop_on_interrupt
 from vrp.solvers.ortools import ORToolsSolver
 
-pytest.importorskip("ortools")
-
 LIMIT = 0.3  # seconds per tiny instance
 
 
@@ -346,7 +344,7 @@ def test_ctrl_c_ends_a_guided_local_search_with_the_best_routes_so_far() -> None
     sent: list[float] = []
 
     def interrupt(elapsed: float, best_cost: float | None) -> None:
-        if not sent:
+        if best_cost is not None and not sent:
             sent.append(elapsed)
             os.kill(os.getpid(), signal.SIGINT)
 
@@ -362,10 +360,12 @@ def test_the_time_limit_holds_and_progress_is_reported() -> None:
     inst = generate("vrpmbtw", 100, seed=4)
     reports: list[tuple[float, float | None]] = []
     t0 = time.perf_counter()
-    sol = ORToolsSolver().solve(inst, Budget(1.0), progress=lambda e, c: reports.append((e, c)))
-    assert time.perf_counter() - t0 < 1.5
+    budget = Budget(1.0)
+    sol = ORToolsSolver().solve(inst, budget, progress=lambda e, c: reports.append((e, c)))
+    assert time.perf_counter() - t0 < budget.wall_cap + 0.3
     assert sol is not None and evaluate(inst, sol).feasible
-    assert reports and all(c is not None and c > 0 for _, c in reports)
+    costs = [c for _, c in reports if c is not None]
+    assert costs and all(c > 0 for c in costs)
 
 
 def test_a_seed_relabels_the_customers_and_keeps_the_depots() -> None:

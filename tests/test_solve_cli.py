@@ -1,12 +1,17 @@
-"""`vrp solve`: the summary, the solution file and JSON, the plot, one-line errors, time."""
+"""`vrp solve`: the summary, the solution file and JSON, the plot, one-line errors, time,
+`-` for stdin and stdout, output paths checked first, a result that survives a failed write."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -160,10 +165,10 @@ def test_ctrl_c_returns_the_best_solution_found_so_far(tmp_path: Path):
     t0 = time.perf_counter()
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 130, err  # the shell's code for Ctrl-C: the plan follows anyway
     assert time.perf_counter() - t0 < 5.0
     data = json.loads(out)
-    assert data["feasible"] is True
+    assert data["feasible"] is True and data["interrupted"] is True
     assert "interrupted: best found so far" in err
 
 
@@ -213,3 +218,98 @@ def test_vrplib_and_solomon_files_are_solved_directly(tmp_path: Path, name: str,
     data = json.loads(result.stdout)
     # Best: 0 -> (3,4) -> (6,8) -> 0 and 0 -> (-3,-4) -> 0: 5 + 5 + 10 + 5 + 5 = 30.
     assert data["feasible"] is True and data["cost"] == pytest.approx(30.0)
+
+
+def test_the_solution_json_says_how_it_was_made(tmp_path: Path):
+    path = _write(tmp_path, "vrpb")
+    result = _run(str(path), "-t", LIMIT, "-s", "pyvrp", "--seed", "4", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["solver"] == "pyvrp" and data["solver_version"] == f"pyvrp {version('pyvrp')}"
+    assert data["vrp_version"] == version("vrp-suite")
+    assert (data["seed"], data["time_limit"], data["variant"]) == (4, 0.2, "vrpb")
+    assert data["checkpoint"] is None and data["interrupted"] is False
+
+
+def test_a_neural_solution_names_the_checkpoint_that_decoded_it(tmp_path: Path):
+    from vrp.solvers.neural import pick_checkpoint
+
+    path = _write(tmp_path, "cvrp", n=10)
+    result = _run(str(path), "-t", "5", "-s", "neural", "--json")
+    assert result.exit_code == 0, result.output
+    used = pick_checkpoint(read_instance(path))
+    digest = hashlib.sha256(used.read_bytes()).hexdigest()[:16]
+    assert json.loads(result.stdout)["checkpoint"] == {"name": used.name, "digest": digest}
+
+
+def test_an_instance_on_stdin_gives_its_solution_on_stdout_with_out_dash(tmp_path: Path):
+    text = _write(tmp_path, "cvrp", n=10).read_text()
+    result = CliRunner().invoke(app, ["solve", "-", "-t", LIMIT, "--out", "-"], input=text)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)  # nothing else on stdout
+    assert data["instance"] == json.loads(text)["name"] and data["feasible"] is True
+    assert "feasible  yes" in result.stderr
+
+
+def test_a_bad_instance_on_stdin_names_stdin(tmp_path: Path):
+    result = CliRunner().invoke(app, ["solve", "-", "-t", LIMIT], input='{"depots": [')
+    assert _one_error_line(result).startswith("error: <stdin>: not valid JSON")
+
+
+@pytest.mark.parametrize(
+    ("option", "target", "expected"),
+    [
+        ("--out", "inst.json", "is an input file"),  # would overwrite the instance
+        ("--out", ".", "is a folder"),
+        ("--out", "afile/sol.json", "afile is not a folder"),
+        ("--plot", "afile/p.png", "afile is not a folder"),
+        ("--map", "afile/m/m.html", "afile is not a folder"),
+    ],
+)
+def test_output_paths_are_checked_before_the_search(
+    tmp_path: Path, option: str, target: str, expected: str
+):
+    inst = tmp_path / "inst.json"
+    write_instance(generate("cvrp", 5, seed=1), inst)
+    (tmp_path / "afile").write_text("")
+    line = _one_error_line(_run(str(inst), "-t", "2", option, str(tmp_path / target)))
+    assert line.startswith(f"error: {option}: ") and expected in line  # no progress: no search
+
+
+def test_a_solution_that_cannot_be_written_after_the_search_goes_to_a_named_file(tmp_path: Path):
+    inst, target = _write(tmp_path, "vrptw", n=30), tmp_path / "a" / "b" / "sol.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "solve", str(inst), "-t", "2", "--out", str(target)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.stderr is not None
+    proc.stderr.readline()  # the search runs: the path was fine when it started
+    (tmp_path / "a").write_text("")  # now the folder cannot be made
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1, err
+    assert "feasible  yes" in out
+    kept = list(tmp_path.glob("vrp-solution-*.json"))
+    assert len(kept) == 1 and f"the solution is in {kept[0].name}" in err
+    assert evaluate(read_instance(inst), read_solution(kept[0])).feasible
+
+
+def test_road_instances_give_distances_in_metres_and_times_as_clock_times(tmp_path: Path):
+    points = [[7.40 + 0.01 * (i % 5), 43.70 + 0.01 * (i // 5)] for i in range(11)]
+    data = {
+        "coordinates": "lonlat",
+        "depots": [{"location": points[0], "time_window": [28800, 64800]}],
+        "customers": [{"location": p, "delivery": 1} for p in points[1:]],
+        "vehicles": {"capacity": 4, "speed": 10.0},
+    }
+    path = tmp_path / "road.json"
+    path.write_text(json.dumps(data))
+    result = _run(str(path), "-t", LIMIT)
+    assert result.exit_code == 0, result.output
+    cost = next(line for line in result.stdout.splitlines() if line.startswith("cost"))
+    assert re.fullmatch(r"cost +\d{1,3}(,\d{3})+ m", cost), cost  # e.g. 12,345 m
+    rows = [line for line in result.stdout.splitlines() if line.strip()[:1].isdigit()]
+    assert rows and all(re.search(r"8:00:00-\d+:\d\d:\d\d / 18:00:00$", r) for r in rows)

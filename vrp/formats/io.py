@@ -2,7 +2,9 @@
 
 `read_instance` also accepts VRPLIB (``.vrp``, ``.vrpb``, ``.vrpmpd``) and Solomon (``.txt``)
 files; those importers live in `vrp.formats.vrplib`. Every error is an `InputError` whose message
-names the file and the field. Every file is written atomically (`atomic_write`): an
+names the file and the field. Reading is strict: a field the format does not know is an error
+that names it and the nearest known name (`vrp.formats.schema`, whose JSON Schemas list the
+fields); free-form data goes under ``meta``. Every file is written atomically (`atomic_write`): an
 interrupted run never leaves half a file.
 """
 
@@ -20,6 +22,7 @@ from typing import IO, Any
 import numpy as np
 
 from vrp.errors import InputError
+from vrp.formats import schema
 from vrp.model.evaluate import Evaluation, evaluate
 from vrp.model.instance import Instance
 from vrp.model.solution import Route, Solution
@@ -135,6 +138,13 @@ def instance_from_dict(data: Any, default_name: str = "instance") -> Instance:
     fmt = data.get("format", INSTANCE_FORMAT)
     if fmt != INSTANCE_FORMAT:
         raise InputError(f"expected {INSTANCE_FORMAT!r}, got {json.dumps(fmt)}", field="format")
+    schema_error = schema.check(data, "instance")
+    if "fleet" in data:
+        raise InputError(
+            "vehicle types (heterogeneous fleets) are not supported yet; describe one kind of"
+            " vehicle under vehicles",
+            field="fleet",
+        )
     for key in ("depots", "customers"):
         if key not in data:
             raise InputError("missing required field", field=key)
@@ -154,6 +164,11 @@ def instance_from_dict(data: Any, default_name: str = "instance") -> Instance:
     for k, (where, node) in enumerate(nodes):
         if not isinstance(node, dict):
             raise InputError("must be a JSON object", field=where)
+        if "vehicle_types" in node:
+            raise InputError(
+                "vehicle types (heterogeneous fleets) are not supported yet",
+                field=f"{where}.vehicle_types",
+            )
         is_depot = k < num_depots
         default_id = f"D{k + 1}" if is_depot else str(k - num_depots + 1)
         node_id = node.get("id", default_id)
@@ -193,7 +208,7 @@ def instance_from_dict(data: Any, default_name: str = "instance") -> Instance:
     name = data.get("name", default_name)
     if not isinstance(name, str):
         raise InputError(f"must be a string, got {json.dumps(name)}", field="name")
-    return Instance(
+    inst = Instance(
         num_depots=num_depots,
         locations=np.array(locs) if len(locs) == n else None,
         delivery=cols["delivery"],
@@ -215,6 +230,9 @@ def instance_from_dict(data: Any, default_name: str = "instance") -> Instance:
         ids=tuple(ids),
         name=name,
     )
+    if schema_error is not None:
+        raise schema_error
+    return inst
 
 
 def _num(x: float) -> int | float:
@@ -295,12 +313,16 @@ def write_instance(inst: Instance, path: str | os.PathLike[str]) -> None:
 
 
 def solution_from_dict(data: Any, inst: Instance | None = None) -> Solution:
-    """Routes from FORMAT.md solution JSON (only ``routes`` is read; the rest is derived)."""
+    """Routes from FORMAT.md solution JSON (only ``routes`` is read; the rest is derived).
+
+    Every field must be one the format knows (`vrp.formats.schema`), with a value of its type.
+    """
     if not isinstance(data, dict):
         raise InputError("the top level must be a JSON object")
     fmt = data.get("format", SOLUTION_FORMAT)
     if fmt != SOLUTION_FORMAT:
         raise InputError(f"expected {SOLUTION_FORMAT!r}, got {json.dumps(fmt)}", field="format")
+    schema_error = schema.check(data, "solution")
     routes = data.get("routes")
     if not isinstance(routes, list):
         raise InputError("missing required list", field="routes")
@@ -319,7 +341,14 @@ def solution_from_dict(data: Any, inst: Instance | None = None) -> Solution:
             isinstance(c, int) and not isinstance(c, bool) for c in cust
         ):
             raise InputError("must be a list of node indices", field=f"{where}.customers")
+        if "vehicle" in r:
+            raise InputError(
+                "vehicle types (heterogeneous fleets) are not supported yet",
+                field=f"{where}.vehicle",
+            )
         out.append(Route(depot, cust))
+    if schema_error is not None:
+        raise schema_error
     return Solution(out)
 
 
@@ -340,18 +369,43 @@ def solution_to_dict(
     solver: str = "",
     runtime_s: float | None = None,
     evaluation: Evaluation | None = None,
+    solver_version: str | None = None,
+    vrp_version: str | None = None,
+    seed: int | None = None,
+    time_limit: float | None = None,
+    checkpoint: dict[str, str] | None = None,
+    interrupted: bool | None = None,
 ) -> dict[str, Any]:
-    """The FORMAT.md JSON of a solution; cost and feasibility are recomputed by `evaluate`."""
+    """The FORMAT.md JSON of a solution; cost and feasibility are recomputed by `evaluate`.
+
+    The instance's ``variant`` is always written. The answer of a solver run (``interrupted``
+    given) also says how it was made: ``solver_version`` (its packages, ``"pyvrp 0.14.1"``),
+    ``vrp_version``, ``seed``, ``time_limit``, ``checkpoint`` (a neural model's
+    ``{"name", "digest"}``, null otherwise) and ``interrupted``; an unknown value is null.
+    """
     ev = evaluation if evaluation is not None else evaluate(inst, sol)
     out: dict[str, Any] = {
         "format": SOLUTION_FORMAT,
         "instance": inst.name,
+        "variant": inst.variant.name,
         "solver": solver,
-        "cost": round(ev.cost, 6),
-        "feasible": ev.feasible,
-        "runtime_s": None if runtime_s is None else round(runtime_s, 3),
-        "routes": [{"depot": r.depot, "customers": list(r.customers)} for r in sol.routes],
     }
+    if interrupted is not None:
+        out.update(
+            solver_version=solver_version,
+            vrp_version=vrp_version,
+            seed=seed,
+            time_limit=time_limit,
+            checkpoint=checkpoint,
+            interrupted=interrupted,
+        )
+    out.update(
+        # 12 significant digits: exact enough for `vrp check` (relative 1e-6) at any scale
+        cost=float(f"{ev.cost:.12g}"),
+        feasible=ev.feasible,
+        runtime_s=None if runtime_s is None else round(runtime_s, 3),
+        routes=[{"depot": r.depot, "customers": list(r.customers)} for r in sol.routes],
+    )
     if not ev.feasible:
         out["violations"] = [
             {"rule": v.rule, "route": v.route, "node": v.node, "message": v.message}

@@ -38,9 +38,25 @@ zero. (P-n55-k8 keeps one: its 588 is the optimum with exactly 8 routes, and 7 r
 bound, and any other file without a count has an unlimited fleet.
 Backhauls: ``VRPB`` files are ``classic``, ``VRPMPD`` files ``mixed``.
 
-Node numbering: VRPLIB node ``k`` (1-based, depot first) is our node ``k - 1``; Solomon
-customer ``k`` is node ``k``. The customers keep the default ids ``"1".."C"``, so customer
-id ``k`` is node ``k``, as in the ``.sol`` files. Single-depot files only.
+Several depots (``TYPE: MDVRPTW``, Vidal et al. 2013 in PyVRP's dialect): the depots are
+nodes 1..D, and the file's numbers are PyVRP's ``exact`` units, in which its best-known costs
+are stated: every arc is ``round(1000 d)``, travel time = distance, and time windows and
+service times are multiplied by 1000 too. Two of its rules cannot be expressed in FORMAT.md
+and are relaxed (the published routes stay feasible at their stated cost; a solver may find
+cheaper plans that break them, see docs/benchmarks.md): ``VEHICLES_MAX_DURATION``, a limit on
+a route's time from departure to return with a departure the vehicle chooses (FORMAT.md
+leaves at the depot's earliest), and ``VEHICLES_DEPOT_SECTION``'s fleet per depot
+(``VEHICLES`` becomes the limit over all depots). In its ``.sol`` files ``Route #k`` is
+vehicle k and starts at that vehicle's depot (`read_external_solution` with ``instance=``).
+
+Checked, not trusted: a ``TYPE``, a specification line or a section the project cannot
+express is refused in one line naming it (prizes, vehicle types, release times, ...), never
+dropped in silence.
+
+Node numbering: VRPLIB node ``k`` (1-based, depots first) is our node ``k - 1``; Solomon
+customer ``k`` is node ``k``. The customers keep the default ids ``"1".."C"``, so in a
+single-depot file customer id ``k`` is node ``k``, and in every file a ``.sol`` index ``k``
+is node ``k``.
 """
 
 from __future__ import annotations
@@ -56,7 +72,7 @@ import numpy as np
 
 from vrp.errors import InputError
 from vrp.model.instance import Instance
-from vrp.model.solution import Solution
+from vrp.model.solution import Route, Solution
 
 SolomonDistances = Literal["truncated", "exact"]
 SOLOMON_DISTANCES: tuple[SolomonDistances, ...] = ("truncated", "exact")
@@ -67,6 +83,42 @@ _UNROUNDED_EUC_2D = re.compile(r"CMT\d+", re.IGNORECASE)
 # Augerat's sets A, B and P: the k of the name is the fleet of the best-known costs.
 _AUGERAT = re.compile(r"[ABP]-n\d+-k(\d+)")
 _SECTION = re.compile(r"^\s*([A-Z_]+_SECTION)\s*:?\s*$", re.MULTILINE)
+_SPECIFICATION = re.compile(r"^\s*([A-Z][A-Z0-9_]*)\s*:", re.MULTILINE)
+
+# What vrp reads of a VRPLIB file. Anything else is refused, with the reason when it is known.
+_TYPES = ("CVRP", "DCVRP", "VRPB", "VRPMPD", "VRPTW", "CVRPTW", "MDVRPTW")
+_SPECIFICATIONS = {
+    "NAME", "COMMENT", "TYPE", "DIMENSION", "CAPACITY", "VEHICLES", "DISTANCE", "SERVICE_TIME",
+    "EDGE_WEIGHT_TYPE", "EDGE_WEIGHT_FORMAT", "NODE_COORD_TYPE", "DISPLAY_DATA_TYPE",
+    "VEHICLES_MAX_DURATION",
+}  # fmt: skip
+_SECTIONS = {
+    "NODE_COORD_SECTION", "DEMAND_SECTION", "DEPOT_SECTION", "EDGE_WEIGHT_SECTION",
+    "BACKHAUL_SECTION", "PICKUP_AND_DELIVERY_SECTION", "TIME_WINDOW_SECTION",
+    "SERVICE_TIME_SECTION", "VEHICLES_DEPOT_SECTION", "DISPLAY_DATA_SECTION",
+}  # fmt: skip
+_FLEET = "vehicle types (heterogeneous fleets) are not supported yet"
+_CANNOT = {
+    "HFVRP": _FLEET,
+    "HVRP": _FLEET,
+    "FSMVRP": _FLEET,
+    "CAPACITY_SECTION": _FLEET,
+    "VEHICLES_FIXED_COST_SECTION": _FLEET,
+    "VEHICLES_UNIT_DISTANCE_COST_SECTION": _FLEET,
+    "VEHICLES_FIXED_COST": _FLEET,
+    "VEHICLES_UNIT_DISTANCE_COST": _FLEET,
+    "PCVRP": "prizes cannot be expressed: every customer must be served",
+    "PCVRPTW": "prizes cannot be expressed: every customer must be served",
+    "PRIZE_SECTION": "prizes cannot be expressed: every customer must be served",
+    "PDPTW": "paired pickup-and-delivery requests cannot be expressed",
+    "RELEASE_TIME_SECTION": "release times cannot be expressed",
+    "VEHICLES_ALLOWED_CLIENTS_SECTION": "customers a vehicle may not serve cannot be expressed",
+    "VEHICLES_RELOAD_DEPOT_SECTION": "reloads (multiple trips) cannot be expressed",
+    "VEHICLES_MAX_RELOADS": "reloads (multiple trips) cannot be expressed",
+    "MUTUALLY_EXCLUSIVE_GROUP_SECTION": "optional customer groups cannot be expressed",
+}
+# PyVRP's `exact` units of the MDVRPTW set: distances and times x 1000, each arc rounded.
+_EXACT_SCALE = 1000.0
 
 
 @dataclass(frozen=True)
@@ -106,45 +158,77 @@ def read_external(
         raise e.with_path(str(p)) from None
 
 
-def read_external_solution(path: str | os.PathLike[str]) -> ExternalSolution:
-    """Read a ``.sol`` file: ``Route #i: c1 c2 ...`` lines (customer indices, depot 0 not
-    listed) and an optional ``Cost X`` / ``Cost: X`` line. Routes start at depot node 0 and
-    customer ``k`` is node ``k`` (single-depot instances)."""
+def read_external_solution(
+    path: str | os.PathLike[str], *, instance: str | os.PathLike[str] | None = None
+) -> ExternalSolution:
+    """Read a ``.sol`` file: ``Route #k: c1 c2 ...`` lines (node indices, the depot not
+    listed) and an optional ``Cost X`` / ``Cost: X`` line.
+
+    Customer index ``k`` is node ``k``. A route starts at depot node 0, or, when ``instance``
+    (the instance file) has a ``VEHICLES_DEPOT_SECTION``, at the depot of vehicle k.
+    """
     p = Path(path)
-    routes: list[list[int]] = []
+    depots = _vehicle_depots(Path(instance)) if instance is not None else None
+    num_depots = 1 if depots is None else max(depots) + 1
+    routes: list[tuple[int, list[int]]] = []
     cost: float | None = None
     for lineno, line in enumerate(_read_text(p).splitlines(), start=1):
         s = line.strip()
-        route = re.match(r"route\s*#?\s*\d+\s*:(.*)$", s, re.IGNORECASE)
+        where = f"line {lineno}"
+        route = re.match(r"route\s*#?\s*(\d+)\s*:(.*)$", s, re.IGNORECASE)
         if route:
             try:
-                customers = [int(tok) for tok in route.group(1).split()]
+                customers = [int(tok) for tok in route.group(2).split()]
             except ValueError:
                 raise InputError(
-                    "a route must list integer customer indices",
-                    field=f"line {lineno}",
-                    path=str(p),
+                    "a route must list integer customer indices", field=where, path=str(p)
                 ) from None
-            if any(c < 1 for c in customers):
+            if any(c < num_depots for c in customers):
+                first = "1 (the depot, 0," if num_depots == 1 else f"{num_depots} (the depots"
                 raise InputError(
-                    "customer indices start at 1 (the depot, 0, is not listed)",
-                    field=f"line {lineno}",
+                    f"customer indices start at {first} is not listed)", field=where, path=str(p)
+                )
+            vehicle = int(route.group(1))
+            if depots is not None and not 1 <= vehicle <= len(depots):
+                raise InputError(
+                    f"route #{vehicle}: the instance has vehicles 1..{len(depots)}",
+                    field=where,
                     path=str(p),
                 )
             if customers:  # an empty route is an unused vehicle
-                routes.append(customers)
+                routes.append((0 if depots is None else depots[vehicle - 1], customers))
         elif s.lower().startswith("cost"):
             try:
                 cost = float(s[4:].strip(" :\t"))
             except ValueError:
                 raise InputError(
-                    f"cannot read the cost {s[4:].strip(' :')!r}",
-                    field=f"line {lineno}",
-                    path=str(p),
+                    f"cannot read the cost {s[4:].strip(' :')!r}", field=where, path=str(p)
                 ) from None
     if not routes:
         raise InputError("no 'Route #i: ...' lines: not a solution file", path=str(p))
-    return ExternalSolution(Solution.from_lists(routes), cost)
+    return ExternalSolution(Solution([Route(d, c) for d, c in routes]), cost)
+
+
+def _vehicle_depots(instance: Path) -> list[int] | None:
+    """The depot node of each vehicle (``VEHICLES_DEPOT_SECTION``), or None without one."""
+    tokens = _section_tokens(_read_text(instance), "VEHICLES_DEPOT_SECTION")
+    if not tokens:
+        return None
+    try:
+        pairs = np.array([int(t) for t in tokens], dtype=int).reshape(-1, 2)
+    except ValueError:
+        raise InputError(
+            "expected lines 'vehicle depot' of integers",
+            field="VEHICLES_DEPOT_SECTION",
+            path=str(instance),
+        ) from None
+    if pairs[:, 0].tolist() != list(range(1, len(pairs) + 1)) or pairs[:, 1].min() < 1:
+        raise InputError(
+            "expected vehicles 1..K in order, each with a depot node >= 1",
+            field="VEHICLES_DEPOT_SECTION",
+            path=str(instance),
+        )
+    return (pairs[:, 1] - 1).tolist()
 
 
 # -- distance conventions -------------------------------------------------------------------
@@ -175,29 +259,81 @@ def truncated_matrix(locations: np.ndarray) -> np.ndarray:
 # -- VRPLIB / LKH-3 -------------------------------------------------------------------------
 
 
+def _check_vrplib(text: str) -> str:
+    """The file's TYPE, once its TYPE, specifications and sections are all ones vrp reads."""
+    kind = ""
+    for m in _SPECIFICATION.finditer(text):
+        key = m.group(1)
+        if key.endswith("_SECTION"):
+            continue
+        if key == "TYPE":
+            kind = text[m.end() :].split("\n", 1)[0].strip().upper()
+        elif key in _CANNOT:
+            raise InputError(_CANNOT[key], field=key)
+        elif key not in _SPECIFICATIONS:
+            raise InputError("a specification vrp does not read", field=key)
+    if kind in _CANNOT:
+        raise InputError(f"{kind}: {_CANNOT[kind]}", field="TYPE")
+    if kind and kind not in _TYPES:
+        raise InputError(f"{kind}: not a type vrp reads ({', '.join(_TYPES)})", field="TYPE")
+    for m in _SECTION.finditer(text):
+        section = m.group(1)
+        if section in _CANNOT:
+            raise InputError(_CANNOT[section], field=section)
+        if section not in _SECTIONS:
+            raise InputError("a section vrp does not read", field=section)
+    return kind or "CVRP"
+
+
 def _from_vrplib(text: str, name: str) -> Instance:
     from vrplib.parse import parse_vrplib
 
+    kind = _check_vrplib(text)
     try:
         data = parse_vrplib(text, compute_edge_weights=False)
     except (ValueError, RuntimeError, IndexError, KeyError, TypeError) as e:
         raise InputError(f"cannot parse as VRPLIB: {_one_line(e)}") from None
     n = _positive_int(data, "dimension")
     capacity = _number(data, "capacity")
-    kind = str(data.get("type", "CVRP")).upper()
+    if "vehicles_max_duration" in data and kind != "MDVRPTW":
+        raise InputError(
+            "a route duration limit is read only from MDVRPTW files, where it is relaxed"
+            " (docs/benchmarks.md)",
+            field="VEHICLES_MAX_DURATION",
+        )
 
     depots = np.atleast_1d(np.asarray(data.get("depot", [0]))).astype(int)
-    if depots.tolist() != [0]:
+    num_depots = len(depots)
+    if depots.tolist() != list(range(num_depots)):
         raise InputError(
-            f"only one depot, node 1, is supported (got nodes {(depots + 1).tolist()})",
+            f"the depots must be the first nodes, 1..D (got nodes {(depots + 1).tolist()})",
             field="DEPOT_SECTION",
         )
+    if num_depots > 1 and kind != "MDVRPTW":
+        raise InputError(
+            f"several depots are read from MDVRPTW files only (TYPE is {kind})",
+            field="DEPOT_SECTION",
+        )
+    if "vehicles_depot" in data:
+        on = np.atleast_1d(np.asarray(data["vehicles_depot"], dtype=float))
+        if on.min() < 1 or on.max() > num_depots or not np.all(on == np.round(on)):
+            raise InputError(
+                f"depots must be nodes 1..{num_depots}", field="VEHICLES_DEPOT_SECTION"
+            )
 
     coords = data.get("node_coord")
     locations = None
     if coords is not None:
         locations = _array(coords, (n, 2), "NODE_COORD_SECTION")
-    distance_matrix = _vrplib_distances(data, n, name, locations)
+    scale = _EXACT_SCALE if kind == "MDVRPTW" else 1.0
+    if scale != 1.0:
+        if str(data.get("edge_weight_type", "")).upper() != "EUC_2D" or locations is None:
+            raise InputError(
+                "MDVRPTW files are read with EUC_2D coordinates", field="EDGE_WEIGHT_TYPE"
+            )
+        distance_matrix: np.ndarray | None = np.round(scale * np.sqrt(_pairwise(locations)))
+    else:
+        distance_matrix = _vrplib_distances(data, n, name, locations)
 
     delivery, pickup = np.zeros(n), np.zeros(n)
     service = np.zeros(n)
@@ -227,7 +363,10 @@ def _from_vrplib(text: str, name: str) -> Instance:
                 if np.ndim(st) == 0
                 else _array(st, (n,), "SERVICE_TIME_SECTION").copy()
             )
-    service[0] = 0.0  # the depot row of a section may carry the common service time
+    service[:num_depots] = 0.0  # the depot rows of a section may carry the common service time
+    if scale != 1.0:
+        service = np.round(scale * service)
+        early, late = np.round(scale * early), np.round(scale * late)
 
     if "distance" in data:
         limit = _number(data, "distance")
@@ -244,7 +383,7 @@ def _from_vrplib(text: str, name: str) -> Instance:
     if count is None and (augerat := _AUGERAT.fullmatch(name)):
         count = int(augerat.group(1))
     return Instance(
-        num_depots=1,
+        num_depots=num_depots,
         locations=locations,
         delivery=delivery,
         pickup=pickup,

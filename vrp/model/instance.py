@@ -228,13 +228,7 @@ class Instance:
             m = np.asarray(m, dtype=float)
             if m.shape != (n, n):
                 raise InputError(f"has shape {m.shape}, expected ({n}, {n})", field=name)
-            cells = np.argwhere(~np.isfinite(m) | (m < 0))
-            if cells.size:
-                i, j = (int(v) for v in cells[0])
-                raise InputError(
-                    f"[{i}][{j}] must be a finite number >= 0, got {m[i, j]}", field=name
-                )
-            object.__setattr__(self, name, _readonly(m))
+            object.__setattr__(self, name, _readonly(_nonnegative(m, name)))
         if self.distance_matrix is not None:
             dist = self.distance_matrix
         elif self.locations is None:
@@ -308,6 +302,31 @@ class Instance:
         """The time a route leaves ``depot``: its earliest, or 0 without a window."""
         e = float(self.tw_early[depot])
         return e if math.isfinite(e) else 0.0
+
+
+# FORMAT.md: a negative matrix entry whose magnitude is at most this share of the matrix's
+# largest entry is read as 0 (OSRM returns -0.1 to -0.7 m on some arcs of a city table).
+NEGATIVE_TOLERANCE = 1e-3
+
+
+def _nonnegative(m: np.ndarray, name: str) -> np.ndarray:
+    """``m`` with its tiny negative entries read as 0; any other bad entry is an error."""
+    cells = np.argwhere(~np.isfinite(m))
+    if cells.size:
+        i, j = (int(v) for v in cells[0])
+        raise InputError(f"[{i}][{j}] must be a finite number >= 0, got {m[i, j]}", field=name)
+    if not np.any(m < 0):
+        return m
+    slack = NEGATIVE_TOLERANCE * max(float(m.max()), 0.0)
+    cells = np.argwhere(m < -slack)
+    if cells.size:
+        i, j = (int(v) for v in cells[0])
+        raise InputError(
+            f"[{i}][{j}] must be a finite number >= 0, got {m[i, j]:g} (a negative entry is"
+            f" read as 0 only within 0.1 % of the largest entry, here {slack:g})",
+            field=name,
+        )
+    return np.where(m < 0, 0.0, m)
 
 
 def _finite_number(x: object) -> bool:

@@ -1,6 +1,6 @@
 """`auto`: the engine that did best on measurements for this kind of instance and budget.
 
-The rule (measurements in docs/solvers.md, made with scripts/compare_engines.py):
+The rule (measurements in docs/solvers.md; `vrp benchmark` measures it again):
 
 1. HGS-CVRP (`hgs`) for plain CVRP (one depot, symmetric matrix) up to
    ``HGS_MAX_CUSTOMERS`` customers: on generated CVRP it had the lower mean cost at n = 100
@@ -14,11 +14,18 @@ The rule (measurements in docs/solvers.md, made with scripts/compare_engines.py)
 
 `choose` gives the engine's name without solving; a result says which engine ran, e.g.
 ``auto(hgs)`` (`vrp.solvers.base.run_name`).
+
+**Fallback.** When the chosen engine fails (any exception but Ctrl-C's), returns nothing or
+returns a plan that `evaluate()` finds infeasible, the next engine of the order above that
+can express the instance runs in what is left of the same budget (none when the budget is
+spent or Ctrl-C was pressed). The result says so in one line:
+``auto(pyvrp after hgs failed: TypeError: The solution pointer is null.)``.
 """
 
 from __future__ import annotations
 
 from vrp.errors import SolverError
+from vrp.model.evaluate import evaluate
 from vrp.model.instance import Instance
 from vrp.model.solution import Solution
 from vrp.model.variants import Variant
@@ -27,6 +34,7 @@ from vrp.solvers.registry import get_solver, solver_names
 
 HGS_MAX_CUSTOMERS = 450
 _ORDER = ("hgs", "pyvrp", "ortools")
+_REASON_CHARS = 100  # of an engine's failure, in the result's label
 
 
 def _engine(name: str) -> Solver | None:
@@ -84,6 +92,56 @@ class AutoSolver:
         seed: int = 0,
         progress: Progress | None = None,
     ) -> Solution | None:
-        engine = _engine(self.choose(instance, budget.time_limit))
-        assert engine is not None  # choose() returned a registered name
-        return engine.solve(instance, budget, seed, progress)
+        return self.solve_and_name(instance, budget, seed, progress)[0]
+
+    def solve_and_name(
+        self,
+        instance: Instance,
+        budget: Budget,
+        seed: int = 0,
+        progress: Progress | None = None,
+    ) -> tuple[Solution | None, str]:
+        """The routes, and what ran: ``hgs``, or ``pyvrp after hgs failed: ...`` when the
+        chosen engine failed and the next one answered (module docstring)."""
+        chosen = self.choose(instance, budget.time_limit)
+        order = [chosen] + [
+            name
+            for name in _ORDER
+            if name != chosen and (e := _engine(name)) is not None and refusal(e, instance) is None
+        ]
+        notes: list[str] = []
+        kept: tuple[str, Solution] | None = None  # an infeasible plan, the last resort
+        ran = chosen
+        for name in order:
+            if notes and budget.expired():
+                break
+            engine = _engine(name)
+            assert engine is not None  # choose() and refusal() saw it registered
+            ran = name
+            try:
+                sol = engine.solve(instance, budget, seed, progress)
+            except Exception as e:  # any engine failure: the next engine runs
+                notes.append(f"{name} failed: {_one_line(e)}")
+                continue
+            if sol is None:
+                notes.append(f"{name} found no plan")
+            elif evaluate(instance, sol).feasible:
+                return sol, _label(name, notes)
+            else:
+                notes.append(f"{name} returned an infeasible plan")
+                kept = kept or (name, sol)
+        if kept is not None:
+            return kept[1], _label(kept[0], [n for n in notes if not n.startswith(kept[0])])
+        return None, _label(ran, notes[:-1] if notes and notes[-1].startswith(ran) else notes)
+
+
+def _one_line(e: Exception) -> str:
+    text = " ".join(str(e).split())
+    text = f"{type(e).__name__}: {text}" if not isinstance(e, SolverError) else text
+    if len(text) > _REASON_CHARS:
+        text = text[: _REASON_CHARS - 3] + "..."
+    return text
+
+
+def _label(name: str, notes: list[str]) -> str:
+    return name if not notes else f"{name} after {'; '.join(notes)}"

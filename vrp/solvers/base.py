@@ -9,21 +9,21 @@ Time budget (`Budget`, one per run, built by `vrp.solvers.solve` and handed to t
 ``time_limit`` is a budget of **CPU seconds of this process**, so that results do not depend
 on how busy a shared machine is, capped at ``wall_cap_factor * time_limit`` wall-clock
 seconds (default `DEFAULT_WALL_CAP_FACTOR`) so that a run on a crowded machine still
-returns. On an idle machine the two coincide. Two engines differ, and say so in their
-results' runtimes: HGS-CVRP cannot be stopped from Python and applies its own CPU-time limit,
-with no wall cap (a 2 s run took 8 s of wall time on a loaded machine); OR-Tools' iterated
-local search (its default here) obeys only its own **wall-clock** limit, so on a busy
-machine it gets less CPU than PyVRP at the same nominal limit (its guided local search
-follows `Budget`, see `vrp.solvers.ortools`).
+returns. On an idle machine the two coincide. HGS-CVRP and OR-Tools, which Python cannot
+stop, run in a child process (`vrp.solvers.child`) whose CPU time the budget counts
+(`Budget.add_cpu`) and which is ended when the budget is spent, with the best routes it
+reported.
 
-Ctrl-C: ``with stop_on_interrupt() as interrupt:`` turns the first SIGINT into a stop
-request on ``interrupt`` (an `Interrupt`); a `Budget` that holds it counts as spent from
-then on, so an engine that checks its budget returns the best routes found so far, and the
-result says ``interrupted``. A second Ctrl-C raises `KeyboardInterrupt` as usual.
+Ctrl-C and SIGTERM: ``with stop_on_interrupt() as interrupt:`` turns the first SIGINT or
+SIGTERM into a stop request on ``interrupt`` (an `Interrupt`, which remembers the signal); a
+`Budget` that holds it counts as spent from then on, so an engine that checks its budget
+returns the best routes found so far, and the result says ``interrupted``. A second signal
+raises `KeyboardInterrupt`.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -35,7 +35,7 @@ from typing import Protocol
 from vrp.errors import InputError
 from vrp.model.evaluate import Evaluation
 from vrp.model.instance import Instance
-from vrp.model.solution import Solution
+from vrp.model.solution import Route, Solution
 from vrp.model.variants import Variant
 
 # progress(elapsed_s, best_cost_or_None) is called from time to time by engines that can.
@@ -48,10 +48,12 @@ equal CPU time on a crowded machine."""
 
 
 class Interrupt:
-    """A stop request that Ctrl-C sets (`stop_on_interrupt`) and a `Budget` reads."""
+    """A stop request that Ctrl-C or SIGTERM sets (`stop_on_interrupt`) and a `Budget` reads;
+    ``signum`` is the signal that set it (None when set by `request` alone)."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self.signum: int | None = None
 
     def request(self) -> None:
         """Ask the run to stop and return its best routes so far."""
@@ -64,26 +66,42 @@ class Interrupt:
 
 @contextmanager
 def stop_on_interrupt() -> Iterator[Interrupt]:
-    """A fresh `Interrupt` that the first Ctrl-C in this block requests; the second raises
+    """A fresh `Interrupt` that the first Ctrl-C (SIGINT) or SIGTERM in this block requests,
+    recording which signal it was (``interrupt.signum``); a second signal raises
     `KeyboardInterrupt`.
 
-    Only the main thread can own signal handlers; elsewhere Ctrl-C is left alone.
+    Only the main thread can own signal handlers; elsewhere the signals are left alone. A
+    process forked inside the block inherits the handlers but not the request: there a
+    signal acts as it would by default (SIGTERM ends the process), so a running child can be
+    terminated. (A child that must never outlive a stop is best ended with SIGKILL or resets
+    its handlers: CPython drops a signal that lands in the instant after a fork.)
     """
     interrupt = Interrupt()
     if threading.current_thread() is not threading.main_thread():
         yield interrupt
         return
+    owner = os.getpid()
 
     def handler(signum: int, frame: object) -> None:
+        if os.getpid() != owner:  # a forked child: behave as if no handler were set
+            if signum == signal.SIGINT:
+                signal.signal(signum, signal.default_int_handler)
+                raise KeyboardInterrupt
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         if interrupt.requested:
+            interrupt.signum = signum
             raise KeyboardInterrupt
+        interrupt.signum = signum
         interrupt.request()
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield interrupt
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for s, h in previous.items():
+            signal.signal(s, signal.SIG_DFL if h is None else h)  # None: set outside Python
 
 
 class Budget:
@@ -112,18 +130,24 @@ class Budget:
         self.interrupt = Interrupt() if interrupt is None else interrupt
         self._wall0 = time.perf_counter()
         self._cpu0 = time.process_time()
+        self._cpu_elsewhere = 0.0
 
     def elapsed(self) -> float:
         """Wall seconds since the budget started."""
         return time.perf_counter() - self._wall0
 
     def cpu(self) -> float:
-        """CPU seconds this process used since the budget started."""
-        return time.process_time() - self._cpu0
+        """CPU seconds spent on the run: this process's since the budget started, plus what
+        `add_cpu` counted (an engine's child process)."""
+        return time.process_time() - self._cpu0 + self._cpu_elsewhere
+
+    def add_cpu(self, seconds: float) -> None:
+        """Count ``seconds`` of CPU used outside this process (a child running the engine)."""
+        self._cpu_elsewhere += seconds
 
     @property
     def interrupted(self) -> bool:
-        """Whether Ctrl-C asked the run to stop."""
+        """Whether Ctrl-C or SIGTERM asked the run to stop."""
         return self.interrupt.requested
 
     def expired(self) -> bool:
@@ -137,7 +161,10 @@ class Solver(Protocol):
     cannot express that the variant name does not show (a fleet count shared by several
     depots, an asymmetric matrix); `refusal` asks both. An engine that hands the work to
     another may define ``choose(instance, time_limit) -> str``, the name of the one it runs;
-    its results are then labelled ``name(choice)``, e.g. ``auto(hgs)`` (`run_name`).
+    its results are then labelled ``name(choice)``, e.g. ``auto(hgs)`` (`run_name`); one
+    that may hand it on again after a failure defines ``solve_and_name(instance, budget,
+    seed, progress) -> (routes, label)`` instead, and its results are labelled
+    ``name(label)``, e.g. ``auto(pyvrp after hgs failed: ...)``.
     """
 
     name: str
@@ -178,6 +205,18 @@ class SolveResult:
     @property
     def cost(self) -> float | None:
         return None if self.evaluation is None else self.evaluation.cost
+
+
+def one_customer_plan(instance: Instance) -> Solution:
+    """The best plan of a one-customer instance, found by trying every depot: engines whose
+    search needs two customers or more (HGS-CVRP's crossover, the neural policy's batch
+    shapes) answer with it."""
+    from vrp.model.evaluate import evaluate
+
+    customer = instance.num_depots
+    plans = [Solution([Route(d, [customer])]) for d in range(instance.num_depots)]
+    scored = [(not (ev := evaluate(instance, p)).feasible, ev.cost, k) for k, p in enumerate(plans)]
+    return plans[min(scored)[2]]
 
 
 def refusal(solver: Solver, instance: Instance) -> str | None:

@@ -22,7 +22,9 @@ def _over(value: np.ndarray, limit: np.ndarray | float) -> np.ndarray:
 
 
 def check_solvable(inst: Instance) -> None:
-    """Raise `InputError` if ``inst`` has obviously no feasible solution."""
+    """Raise `InputError` if ``inst`` has obviously no feasible solution, or numbers no
+    engine can add up (distances or durations that overflow a floating-point number)."""
+    check_numbers(inst)
     D = inst.num_depots
     cust = np.arange(D, inst.num_nodes)
     depots = np.arange(D)
@@ -81,3 +83,20 @@ def check_solvable(inst: Instance) -> None:
                     f"< total {label} {total:g}",
                     field="vehicles.count",
                 )
+
+
+def check_numbers(inst: Instance) -> None:
+    """Raise `InputError` unless distances and durations (and a route's sum of them) are
+    finite numbers: locations near 1e308 apart overflow."""
+    for label, m in (("distance", inst.distances), ("duration", inst.durations)):
+        if np.isfinite(m).all() and np.isfinite(m.max(axis=1).sum()):
+            continue
+        if inst.locations is not None and not (
+            label == "distance" and inst.distance_matrix is not None
+        ):
+            big = float(np.abs(inst.locations).max())
+            raise InputError(
+                f"coordinates up to {big:g} overflow the {label}s between them; rescale them",
+                field="location",
+            )
+        raise InputError(f"{label}s overflow a floating-point number; rescale them")

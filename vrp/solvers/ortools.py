@@ -57,26 +57,28 @@ heuristics found none in 20 s).
 **Seed.** OR-Tools has none for routing; a seed other than 0 relabels the customers
 (`_relabelled`), which sends the iterated local search down another path.
 
-**Budget.** The iterated local search obeys only its own wall-clock time limit, so with it
-``time_limit`` is wall-clock seconds and Ctrl-C takes effect when that limit is reached.
-Guided local search (``metaheuristic="gls"``) follows the project's `Budget` - CPU seconds of
-this process with a wall cap - through a polled search limit, and Ctrl-C ends it at once
-with the best routes found so far.
+**Budget.** The iterated local search obeys only its own wall-clock limit (not Ctrl-C,
+search limits or CancelSearch), so the search runs in a child process (`vrp.solvers.child`)
+with its own limit at the wall cap; it streams its improving plans to the parent, which ends
+it when the CPU budget (the child's CPU counted) or the wall cap is spent, or at once on
+Ctrl-C. Guided local search (``metaheuristic="gls"``) also polls the budget itself.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args
 
 import numpy as np
 
-from vrp.errors import InputError
+from vrp.errors import InputError, SolverError
 from vrp.model.instance import Instance
 from vrp.model.solution import Route, Solution
 from vrp.model.variants import Variant
 from vrp.solvers.base import Budget, Progress
+from vrp.solvers.child import Emit, run_in_child
 
 INT_BOUND = 2**40
 """Every scaled cumulative quantity (route cost, time, distance, load) stays below this."""
@@ -90,7 +92,8 @@ such as 0.1 + 0.2 <= 0.3 is not rounded into infeasibility. With scaled magnitud
 2^40 it gives away under 1e-15 of the largest value per term, far inside `evaluate()`'s
 tolerance."""
 
-PROGRESS_PERIOD_S = 0.5
+EMIT_PERIOD_S = 0.05
+"""Least time between two plans sent to the parent while the search improves quickly."""
 
 _DROP_PENALTY = 20
 """With a fixed fleet, leaving a customer out costs this many times the longest arc: more
@@ -125,6 +128,13 @@ class ORToolsSolver:
         """None: all 48 variants are modelled exactly."""
         return None
 
+    def unsupported_instance(self, instance: Instance) -> str | None:
+        """Why the instance's numbers cannot be put into OR-Tools' integers, or None."""
+        for label, m in (("distances", instance.distances), ("durations", instance.durations)):
+            if not np.isfinite(m).all() or not math.isfinite(float(m.max(axis=1).sum())):
+                return f"the {label} of one route overflow a floating-point number"
+        return None
+
     def solve(
         self,
         instance: Instance,
@@ -132,44 +142,72 @@ class ORToolsSolver:
         seed: int = 0,
         progress: Progress | None = None,
     ) -> Solution | None:
-        """The best routes found within ``budget``, or None if none were found."""
-        from ortools.constraint_solver import pywrapcp
+        """The best routes found within ``budget``, or None if none were found.
 
-        instance, order = _relabelled(instance, seed)
-        data = _scale(instance)
-        depots = _fleet(instance)
-        manager = pywrapcp.RoutingIndexManager(instance.num_nodes, len(depots), depots, depots)
-        routing = pywrapcp.RoutingModel(manager)
-        _model(instance, data, manager, routing, depots)
-        drop_penalty = _droppable(instance, data, manager, routing)
-        params, use_ils = _parameters(instance.variant, self.metaheuristic, self.first_solution)
-        if progress is not None:
-            reporter = _Reporter(routing, budget, progress, data.scale, drop_penalty)
-            routing.AddAtSolutionCallback(reporter)
-        # Building the model counts against the limit.
-        if use_ils:
-            # The iterated local search obeys nothing but its own wall-clock limit: not search
-            # limits, not CancelSearch, not UpdateTimeLimit (checked on OR-Tools 9.15).
-            _set_time_limit(params, budget.time_limit - budget.elapsed())
-            assignment = routing.SolveWithIteratedLocalSearch(params)
-        else:
-            _set_time_limit(params, budget.wall_cap - budget.elapsed())
-            routing.AddSearchMonitor(routing.solver().CustomLimit(_Poll(budget)))
-            assignment = routing.SolveWithParameters(params)
-        if assignment is None:
-            return None
+        The search runs in a child process (`vrp.solvers.child`), ended when the budget is
+        spent - CPU time, wall cap or Ctrl-C - with the best routes it reported so far.
+        """
+        reason = self.unsupported_instance(instance)
+        if reason is not None:
+            raise SolverError(f"ortools cannot solve this instance: {reason}")
+        from ortools.constraint_solver import pywrapcp  # noqa: F401  (not imported after fork)
+
+        args = (instance, seed, self.metaheuristic, self.first_solution)
+        return run_in_child(_search, args, budget, progress, grace=0.0)
+
+
+def _search(
+    budget: Budget,
+    emit: Emit,
+    instance: Instance,
+    seed: int,
+    metaheuristic: Metaheuristic,
+    first_solution: str,
+) -> None:
+    """In the child: build the model and search, emitting each improved plan."""
+    from ortools.constraint_solver import pywrapcp
+
+    original = instance
+    instance, order = _relabelled(instance, seed)
+    data = _scale(instance)
+    depots = _fleet(instance)
+    manager = pywrapcp.RoutingIndexManager(instance.num_nodes, len(depots), depots, depots)
+    routing = pywrapcp.RoutingModel(manager)
+    _model(instance, data, manager, routing, depots)
+    drop_penalty = _droppable(instance, data, manager, routing)
+    params, use_ils = _parameters(instance.variant, metaheuristic, first_solution)
+
+    def routes_of(value: Callable[[Any], int]) -> Solution | None:
         routes = []
         for v, depot in enumerate(depots):
-            index = assignment.Value(routing.NextVar(routing.Start(v)))
+            index = value(routing.NextVar(routing.Start(v)))
             customers = []
             while not routing.IsEnd(index):
                 customers.append(int(order[manager.IndexToNode(index)]))
-                index = assignment.Value(routing.NextVar(index))
+                index = value(routing.NextVar(index))
             if customers:
                 routes.append(Route(depot, customers))
-        if sum(len(r.customers) for r in routes) < instance.num_customers:
+        if sum(len(r.customers) for r in routes) < original.num_customers:
             return None  # a fixed fleet that the search could not fit everyone into
         return Solution(routes)
+
+    reporter = _Reporter(routing, budget, emit, data.scale, drop_penalty, routes_of)
+    routing.AddAtSolutionCallback(reporter)
+    # Building the model counts against the limit.
+    if use_ils:
+        # The iterated local search obeys nothing but its own wall-clock limit: not search
+        # limits, not CancelSearch, not UpdateTimeLimit (checked on OR-Tools 9.15). It gets
+        # the wall time left; the parent ends it when the CPU budget is spent.
+        _set_time_limit(params, budget.wall_cap - budget.elapsed())
+        assignment = routing.SolveWithIteratedLocalSearch(params)
+    else:
+        _set_time_limit(params, budget.wall_cap - budget.elapsed())
+        routing.AddSearchMonitor(routing.solver().CustomLimit(_Poll(budget)))
+        assignment = routing.SolveWithParameters(params)
+    if assignment is not None:
+        sol = routes_of(assignment.Value)
+        if sol is not None:
+            emit(assignment.ObjectiveValue() / data.scale, sol)
 
 
 def _relabelled(inst: Instance, seed: int) -> tuple[Instance, np.ndarray]:
@@ -248,22 +286,26 @@ class _Poll:
 
 
 class _Reporter:
-    """At each OR-Tools solution: report an improved best, at most every `PROGRESS_PERIOD_S`.
+    """At each OR-Tools solution that improves the best: emit its routes.
 
-    The figure is the engine's own objective in our units, for display only; the answer is
-    scored by `evaluate()`.
+    Reading the routes costs a call per node, so while the search improves quickly they are
+    read at most every `EMIT_PERIOD_S`; near the end of the CPU budget, every improvement is
+    sent. The cost is the engine's own objective in our units, for display only; the answer
+    is scored by `evaluate()`.
     """
 
     def __init__(
         self,
         routing: Any,
         budget: Budget,
-        progress: Progress,
+        emit: Emit,
         scale: float,
-        drop_penalty: int | None = None,
+        drop_penalty: int | None,
+        routes_of: Callable[[Callable[[Any], int]], Solution | None],
     ):
-        self.routing, self.budget, self.progress, self.scale = routing, budget, progress, scale
+        self.routing, self.budget, self.emit, self.scale = routing, budget, emit, scale
         self.drop_penalty = drop_penalty
+        self.routes_of = routes_of
         self.best = math.inf
         self.last = -math.inf
 
@@ -271,11 +313,14 @@ class _Reporter:
         value = self.routing.CostVar().Value()
         if value >= self.best or (self.drop_penalty is not None and self._drops()):
             return
-        self.best = value
         now = self.budget.elapsed()
-        if now - self.last >= PROGRESS_PERIOD_S:
-            self.last = now
-            self.progress(now, value / self.scale)
+        closing = self.budget.cpu() >= self.budget.time_limit - 4 * EMIT_PERIOD_S
+        if now - self.last < EMIT_PERIOD_S and not closing:
+            return
+        sol = self.routes_of(lambda var: var.Value())
+        if sol is not None:
+            self.best, self.last = value, now
+            self.emit(value / self.scale, sol)
 
     def _drops(self) -> bool:
         """Whether the current solution leaves a customer out (only with a fixed fleet)."""

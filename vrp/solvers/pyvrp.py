@@ -225,6 +225,9 @@ class PyVRPSolver:
         return None
 
     def unsupported_instance(self, instance: Instance) -> str | None:
+        for label, m in (("distances", instance.distances), ("durations", instance.durations)):
+            if not np.isfinite(m).all():
+                return f"some {label} are not finite numbers"
         if instance.backhaul_kind == "classic":
             D = instance.num_depots
             idle = np.flatnonzero((instance.delivery[D:] == 0) & (instance.pickup[D:] == 0))

@@ -22,7 +22,7 @@ from vrp.solvers.base import (
     refusal,
     run_name,
 )
-from vrp.solvers.checks import check_solvable
+from vrp.solvers.checks import check_numbers, check_solvable
 from vrp.solvers.registry import get_solver
 
 
@@ -35,10 +35,15 @@ def run_solver(
 ) -> SolveResult:
     """Run ``solver`` on ``instance`` within ``budget`` and score its answer with `evaluate`
     (no checks: see `solve`)."""
-    name = run_name(solver, instance, budget.time_limit)
-    t0, c0 = time.perf_counter(), time.process_time()
-    sol = solver.solve(instance, budget, seed, progress)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), budget.cpu()
+    solve_and_name = getattr(solver, "solve_and_name", None)
+    if solve_and_name is not None:  # an engine that hands the work on says to whom
+        sol, ran = solve_and_name(instance, budget, seed, progress)
+        name = f"{solver.name}({ran})"
+    else:
+        name = run_name(solver, instance, budget.time_limit)
+        sol = solver.solve(instance, budget, seed, progress)
+    wall, cpu = time.perf_counter() - t0, budget.cpu() - c0
     ev = None if sol is None else evaluate(instance, sol)
     return SolveResult(name, sol, ev, wall, cpu, budget.interrupted)
 
@@ -60,11 +65,13 @@ def solve(
     one `stop_on_interrupt` yields to let Ctrl-C do it).
 
     Raises:
-        InputError: an unknown solver name, a time limit that is not positive, or an instance
-            that no route plan can satisfy (`vrp.solvers.checks.check_solvable`).
+        InputError: an unknown solver name, a time limit that is not positive, distances
+            that overflow (`vrp.solvers.checks.check_numbers`), or an instance that no route
+            plan can satisfy (`vrp.solvers.checks.check_solvable`).
         SolverError: the engine cannot express the instance's rules exactly.
     """
     engine = get_solver(solver) if isinstance(solver, str) else solver
+    check_numbers(instance)
     reason = refusal(engine, instance)
     if reason is not None:
         raise SolverError(f"{engine.name} cannot solve {instance.variant.name}: {reason}")
