@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -190,8 +189,6 @@ def test_single_customer_routes_from_every_depot_that_can_serve_them_step_throug
 
 @pytest.mark.parametrize("name", VARIANT_NAMES)
 def test_a_pyvrp_solution_is_never_blocked(name):
-    if not Path(__file__).parents[1].joinpath("vrp/solvers/pyvrp.py").exists():
-        pytest.skip("the pyvrp engine is not there yet")
     from vrp.solvers import Budget, get_solver
 
     solver = get_solver("pyvrp")

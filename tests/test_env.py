@@ -471,3 +471,220 @@ def test_envs_imports_nothing_from_vrp_or_cli():
                 names = [node.module or ""]
             for name in names:
                 assert name.split(".")[0] not in ("vrp", "cli"), f"{path.name} imports {name}"
+
+
+# -- the mask at every limit: equal is allowed, just past it is not ---------------------------
+# Each case builds the route ``prefix + [j]`` and asks the mask whether j may come next (after
+# ``prefix``: j first on the route when the prefix is empty, last when it is not), then asks
+# `evaluate` about the same route: both must say the same. float64, where the mask's
+# tolerance is evaluate's (1e-9).
+
+PAST = 1e-6
+ON_A_LINE = [[0.0, 0.0], [0.1, 0.0], [0.2, 0.0], [0.3, 0.0]]
+
+
+def agree(td: TensorDict, prefix: list[int], j: int, expected: bool, depot: int = 0) -> None:
+    """The mask offers j after ``prefix`` iff ``expected``, and so does `evaluate`."""
+    actions = ([depot] if depot else []) + prefix
+    _, state = steps(td, actions)
+    assert (j in allowed(state)) == expected, (prefix, j)
+    ev = evaluate(from_td(td)[0], Solution([Route(depot, [*prefix, j])]))
+    broken = [v for v in ev.violations if v.rule != "visits"]
+    assert (not broken) == expected, (prefix, j, broken)
+
+
+@pytest.mark.parametrize("is_open", [False, True], ids=["closed", "open"])
+@pytest.mark.parametrize("prefix", [[], [1, 2]], ids=["first", "last"])
+def test_the_mask_holds_deliveries_at_q_and_refuses_them_past_q(prefix, is_open):
+    used = sum([0.2, 0.3][: len(prefix)])
+    for extra, ok in ((0.0, True), (PAST, False)):
+        td = tiny(ON_A_LINE, [0, 0.2, 0.3, 1.0 - used + extra], open_=is_open)
+        if not prefix and not ok:
+            continue  # a customer alone past Q is no instance (evaluate refuses to read it)
+        agree(td, prefix, 3, ok)
+
+
+@pytest.mark.parametrize("is_open", [False, True], ids=["closed", "open"])
+def test_the_mask_holds_classic_pickups_at_q_and_refuses_them_past_q(is_open):
+    for extra, ok in ((0.0, True), (PAST, False)):
+        td = tiny(ON_A_LINE, [0, 0.5, 0, 0], [0, 0, 0.75, 0.25 + extra], open_=is_open)
+        agree(td, [1, 2], 3, ok)  # deliveries 0.5, pickups 0.75 + 0.25
+        agree(td, [2], 3, ok)  # a backhaul-only route
+
+
+def test_the_mask_refuses_a_classic_delivery_after_a_pickup_first_or_later():
+    td = tiny(ON_A_LINE, [0, 0.1, 0, 0.1], [0, 0, 0.1, 0])
+    agree(td, [2], 1, False)  # the pickup was the first customer
+    agree(td, [1, 2], 3, False)  # and the last delivery comes too late
+    agree(td, [1, 3], 2, True)
+
+
+@pytest.mark.parametrize("is_open", [False, True], ids=["closed", "open"])
+def test_the_mixed_mask_checks_the_load_after_the_last_pickup(is_open):
+    # Pickups 0.6 + 0.6 with Q = 1: 1.2 after the last one. The issue's route, scaled by 1/10.
+    td = tiny(ON_A_LINE, [0, 0, 0, 0], [0, 0.6, 0.6, 0.4], mixed=True, open_=is_open)
+    agree(td, [1], 2, False)
+    agree(td, [1], 3, True)  # 1.0 = Q
+
+
+@pytest.mark.parametrize("is_open", [False, True], ids=["closed", "open"])
+def test_the_mixed_mask_holds_the_departure_and_each_load_at_q(is_open):
+    for extra, ok in ((0.0, True), (PAST, False)):
+        # Departure: deliveries 0.5 + 0.5 (+ PAST).
+        td = tiny(ON_A_LINE, [0, 0.5, 0.5 + extra, 0], mixed=True, open_=is_open)
+        agree(td, [1], 2, ok)
+        # A pickup of 0.5 first, then a delivery: leaves with 0.5, carries 1.0 after the pickup.
+        td = tiny(ON_A_LINE, [0, 0, 0.5 + extra, 0], [0, 0.5, 0, 0], mixed=True, open_=is_open)
+        agree(td, [1], 2, ok)
+        # A customer that delivers 0.4 and picks up 0.3 (0.3 on board), then a pickup of 0.7.
+        td = tiny(ON_A_LINE, [0, 0.4, 0, 0], [0, 0.3, 0.7 + extra, 0], mixed=True)
+        agree(td, [1], 2, ok)
+
+
+@pytest.mark.parametrize("is_open", [False, True], ids=["closed", "open"])
+@pytest.mark.parametrize("prefix", [[], [1, 2]], ids=["first", "last"])
+def test_the_mask_holds_the_distance_limit_at_equality(prefix, is_open):
+    # Customer 3 at x = 0.3: the route is 0.3 out, and 0.3 back unless open.
+    length = 0.3 if is_open else 0.6
+    for extra, ok in ((0.0, True), (-PAST, False)):
+        td = tiny(ON_A_LINE, [0, 0.1, 0.1, 0.1], limit=length + extra, open_=is_open)
+        agree(td, prefix, 3, ok)
+
+
+@pytest.mark.parametrize("is_open", [False, True], ids=["closed", "open"])
+@pytest.mark.parametrize("prefix", [[], [1, 2]], ids=["first", "last"])
+def test_the_mask_lets_service_start_exactly_at_latest(prefix, is_open):
+    # Service 0.1 at 1 and 2: customer 3 is reached at 0.3 alone, at 0.5 after them.
+    start = 0.5 if prefix else 0.3
+    for extra, ok in ((0.0, True), (-PAST, False)):
+        windows = [[0.0, INF]] * 3 + [[0.0, start + extra]]
+        td = tiny(ON_A_LINE, [0, 0.1, 0.1, 0.1], windows=windows, service=[0, 0.1, 0.1, 0])
+        td["open_route"][:] = is_open
+        agree(td, prefix, 3, ok)
+
+
+def test_the_mask_waits_for_earliest_and_times_the_next_customer_from_there():
+    # Customer 1 opens at 1.0: customer 2 is reached at 1.1 (at 0.2 without the wait).
+    for extra, ok in ((0.0, True), (-PAST, False)):
+        windows = [[0.0, INF], [1.0, INF], [0.0, 1.1 + extra], [0.0, INF]]
+        agree(tiny(ON_A_LINE, [0, 0.1, 0.1, 0.1], windows=windows), [1], 2, ok)
+
+
+@pytest.mark.parametrize("prefix", [[], [1, 2]], ids=["first", "last"])
+def test_the_mask_lets_a_route_return_exactly_at_the_depot_deadline(prefix):
+    # Customer 3 alone: back at 0.6; after 1 and 2 (service 0.1 each): back at 0.8.
+    back = 0.8 if prefix else 0.6
+    for extra, ok in ((0.0, True), (-PAST, False)):
+        windows = [[0.0, back + extra]] + [[0.0, INF]] * 3
+        td = tiny(ON_A_LINE, [0, 0.1, 0.1, 0.1], windows=windows, service=[0, 0.1, 0.1, 0])
+        agree(td, prefix, 3, ok)
+        td["open_route"][:] = True  # no return, no deadline
+        agree(td, prefix, 3, True)
+
+
+def test_the_mask_offers_a_customer_once_and_ends_only_when_every_one_is_served():
+    td = tiny(ON_A_LINE, [0, 0.1, 0.1, 0.1])
+    _, state = steps(td, [2])
+    assert allowed(state) == {0, 1, 3}
+    _, state = steps(td, [2, 0, 3])
+    assert allowed(state) == {0, 1} and not state["done"].any()
+    _, state = steps(td, [2, 0, 3, 1])
+    assert allowed(state) == {0} and state["done"].all()
+
+
+def test_the_mask_judges_a_multi_depot_route_by_its_own_depot():
+    # Depot 0 at x = 0 closes at 0.25, depot 1 at x = 1 closes at 0.2 after opening at 0;
+    # customer 3 at x = 0.9 (0.1 from depot 1), customer 2 at x = 0.1.
+    locs = [[0.0, 0.0], [1.0, 0.0], [0.1, 0.0], [0.9, 0.0]]
+    for extra, ok in ((0.0, True), (-PAST, False)):
+        windows = [[0.0, 0.25], [0.0, 0.2 + extra], [0.0, INF], [0.0, INF]]
+        for td in (
+            tiny(locs, [0, 0, 0.1, 0.1], depots=2, windows=windows),
+            tiny(locs, [0, 0, 0.1, 0.1], depots=2, limit=0.2 + extra),
+        ):
+            _, state = steps(td, [])
+            # Only depot 1 can serve customer 3 alone, and only at the limit; a depot with
+            # no one to serve is not offered as a start.
+            assert state["start_feasible"][0, :, 3].tolist() == [False, ok]
+            assert (1 in allowed(state)) == ok
+            if ok:
+                agree(td, [], 3, ok, depot=1)
+            ev = evaluate(from_td(td)[0], Solution([Route(1, [3]), Route(0, [2])]))
+            assert ev.feasible == ok
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_state_keys_have_the_documented_shapes_and_dtypes_after_reset_and_a_step(dtype):
+    B, n = 3, 5
+    td = VRPGenerator(n, "mdvrptw", seed=0, dtype=dtype)(B)
+    K = td["depot_valid"].shape[-1]
+    N = K + n
+    long, flag = torch.long, torch.bool
+    want = {
+        "current_node": ([B], long),
+        "current_depot": ([B], long),
+        "current_time": ([B, 1], dtype),
+        "route_length": ([B, 1], dtype),
+        "route_delivery": ([B, 1], dtype),
+        "route_pickup": ([B, 1], dtype),
+        "route_net_load": ([B, 1], dtype),
+        "route_peak_load": ([B, 1], dtype),
+        "visited": ([B, N], flag),
+        "at_start": ([B], flag),
+        "start_feasible": ([B, K, N], flag),
+        "action_mask": ([B, N], flag),
+        "done": ([B], flag),
+        "reward": ([B], dtype),
+        "distance_matrix": ([B, N, N], dtype),
+        "duration_matrix": ([B, N, N], dtype),
+    }
+    env = VRPEnv()
+    state = env.reset(td)
+    for _ in range(2):
+        got = {k: (list(state[k].shape), state[k].dtype) for k in want}
+        assert got == want
+        assert not state["start_feasible"][..., :K].any()  # a depot is no customer to serve
+        first = state["action_mask"][:, K:].float().argmax(-1) + K
+        state.set("action", first)
+        state = env.step(state)["next"]
+
+
+@pytest.mark.parametrize("scale", [1.0, 1000.0], ids=["absolute", "relative"])
+@pytest.mark.parametrize("limit", ["window", "deadline", "distance", "load"])
+def test_the_float64_mask_forgives_rounding_and_nothing_more(limit, scale):
+    # Like evaluate(): a value past its limit by less than 1e-9 * (1 + |limit|) is allowed
+    # (float sums of exactly feasible routes), one past it by more is not.
+    slack = 1e-9 * (1 + scale)
+    for over, ok in ((0.4 * slack, True), (1.3 * slack, False)):
+        value = scale + over
+        x = value if limit in ("window", "load") else value / 2  # out (and back)
+        locs = [[0.0, 0.0], [x, 0.0]]
+        kw = {
+            "window": {"windows": [[0.0, INF], [0.0, scale]], "open_": True},
+            "deadline": {"windows": [[0.0, scale], [0.0, INF]]},
+            "distance": {"limit": scale},
+            "load": {},
+        }[limit]
+        td = tiny(locs, [0, value if limit == "load" else 0.0], **kw)
+        td["capacity"][:] = scale
+        _, state = steps(td, [])
+        assert (1 in allowed(state)) == ok, over
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_float32_keeps_times_and_distances_1e_5_to_spare_and_forgives_loads_1e_5(dtype):
+    # A customer 4e-6 (relative) inside its window, the deadline and the distance limit: float64
+    # takes it, float32 wants 1e-5 to spare. Loads 4e-6 past Q: float32 forgives them (integer
+    # loads fill a vehicle exactly), float64 does not.
+    f64 = dtype == torch.float64
+    inside = 1.0 - 4e-6
+    cases = [
+        ({"windows": [[0.0, INF], [0.0, 1.0]], "open_": True}, inside, 0.1, f64),
+        ({"windows": [[0.0, 2.0], [0.0, INF]]}, inside, 0.1, f64),
+        ({"limit": 2.0}, inside, 0.1, f64),
+        ({}, 0.5, 1.0 + 4e-6, not f64),
+    ]
+    for kw, x, load, ok in cases:
+        td = cast(tiny([[0.0, 0.0], [x, 0.0]], [0, load], **kw), dtype)
+        _, state = steps(td, [])
+        assert (1 in allowed(state)) == ok, (kw, dtype)
