@@ -588,3 +588,13 @@ def test_a_model_card_ends_its_curve_at_the_last_epoch_and_states_short_runs_in_
     card = model_card(short, "tiny")
     assert "1 epoch, " in card and "19 s of training" in card
     assert card.rstrip().splitlines()[-1].startswith("| 1 |")
+
+
+def test_a_model_card_names_no_folder_of_the_machine_that_trained_it():
+    from vrp.neural.checkpoint import model_card
+
+    meta = read_checkpoint(checkpoint_dir() / "all-n50.ckpt")[META]
+    assert any("/work/" in r["command"] for r in meta["runs"])  # as it ran, kept in the file
+    card = model_card(meta, "all-n50")
+    assert "/work/" not in card
+    assert "--resume all-n20.ckpt --out all-n50.ckpt" in card

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import torch
@@ -121,6 +121,18 @@ class AtomicCheckpointIO(CheckpointIO):
         Path(path).unlink(missing_ok=True)
 
 
+def _portable(command: str) -> str:
+    """``command`` without the machine's folders: an absolute path keeps its file name only
+    (a card is read on other machines; the checkpoint keeps the command as it ran)."""
+    words = []
+    for word in command.split(" "):
+        option, eq, value = word.rpartition("=") if word.startswith("--") else ("", "", word)
+        if value.startswith("/"):
+            value = PurePath(value).name
+        words.append(option + eq + value)
+    return " ".join(words)
+
+
 def model_card(meta: dict[str, Any], name: str) -> str:
     """The Markdown model card of a checkpoint: what it learned, on what budget, how well."""
     cfg, args = meta["train_config"], meta["model_args"]
@@ -150,7 +162,7 @@ def model_card(meta: dict[str, Any], name: str) -> str:
             where += f"{hw.get('torch_threads', '?')} torch thread(s))"
         lines.append(
             f"- **run** {r.get('started', '?')}, epochs {r.get('from_epoch', '?')} -> "
-            f"{r.get('to_epoch', '?')} on {where}: `{r.get('command', '?')}`"
+            f"{r.get('to_epoch', '?')} on {where}: `{_portable(r.get('command', '?'))}`"
         )
     lines += [
         "",
