@@ -131,14 +131,21 @@ def _matrix(v: Any, field: str, n: int) -> np.ndarray | None:
 # -- instances ------------------------------------------------------------------------------
 
 
-def instance_from_dict(data: Any, default_name: str = "instance") -> Instance:
-    """Build an `Instance` from parsed FORMAT.md JSON, naming the field of any error."""
+def _checked_top(data: Any, expected: str, kind: schema.Kind) -> InputError | None:
+    """The checks every file starts with: a JSON object of format ``expected``; then
+    `vrp.formats.schema.check` of it as ``kind`` (its error, if any, for the caller to raise
+    after its own more specific checks)."""
     if not isinstance(data, dict):
         raise InputError("the top level must be a JSON object")
-    fmt = data.get("format", INSTANCE_FORMAT)
-    if fmt != INSTANCE_FORMAT:
-        raise InputError(f"expected {INSTANCE_FORMAT!r}, got {json.dumps(fmt)}", field="format")
-    schema_error = schema.check(data, "instance")
+    fmt = data.get("format", expected)
+    if fmt != expected:
+        raise InputError(f"expected {expected!r}, got {json.dumps(fmt)}", field="format")
+    return schema.check(data, kind)
+
+
+def instance_from_dict(data: Any, default_name: str = "instance") -> Instance:
+    """Build an `Instance` from parsed FORMAT.md JSON, naming the field of any error."""
+    schema_error = _checked_top(data, INSTANCE_FORMAT, "instance")
     if "fleet" in data:
         raise InputError(
             "vehicle types (heterogeneous fleets) are not supported yet; describe one kind of"
@@ -317,12 +324,7 @@ def solution_from_dict(data: Any, inst: Instance | None = None) -> Solution:
 
     Every field must be one the format knows (`vrp.formats.schema`), with a value of its type.
     """
-    if not isinstance(data, dict):
-        raise InputError("the top level must be a JSON object")
-    fmt = data.get("format", SOLUTION_FORMAT)
-    if fmt != SOLUTION_FORMAT:
-        raise InputError(f"expected {SOLUTION_FORMAT!r}, got {json.dumps(fmt)}", field="format")
-    schema_error = schema.check(data, "solution")
+    schema_error = _checked_top(data, SOLUTION_FORMAT, "solution")
     routes = data.get("routes")
     if not isinstance(routes, list):
         raise InputError("missing required list", field="routes")
