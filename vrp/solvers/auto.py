@@ -13,7 +13,7 @@ The rule (measurements in docs/solvers.md; `vrp benchmark` measures it again):
    several depots, classic backhaul with a customer of neither kind).
 
 `choose` gives the engine's name without solving; a result says which engine ran, e.g.
-``auto(hgs)`` (`vrp.solvers.base.run_name`).
+``auto(hgs)`` (`solve_and_name`, which `vrp.solvers.run` asks).
 
 **Fallback.** When the chosen engine fails (any exception but Ctrl-C's), returns nothing or
 returns a plan that `evaluate()` finds infeasible, the next engine of the order above that

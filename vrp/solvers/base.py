@@ -160,11 +160,9 @@ class Solver(Protocol):
     An engine may also define ``unsupported_instance(instance) -> str | None`` for rules it
     cannot express that the variant name does not show (a fleet count shared by several
     depots, an asymmetric matrix); `refusal` asks both. An engine that hands the work to
-    another may define ``choose(instance, time_limit) -> str``, the name of the one it runs;
-    its results are then labelled ``name(choice)``, e.g. ``auto(hgs)`` (`run_name`); one
-    that may hand it on again after a failure defines ``solve_and_name(instance, budget,
-    seed, progress) -> (routes, label)`` instead, and its results are labelled
-    ``name(label)``, e.g. ``auto(pyvrp after hgs failed: ...)``.
+    another defines ``solve_and_name(instance, budget, seed, progress) -> (routes, label)``
+    instead of being labelled by its name alone: its results are labelled ``name(label)``,
+    e.g. ``auto(hgs)`` or ``auto(pyvrp after hgs failed: ...)``.
     """
 
     name: str
@@ -188,7 +186,7 @@ class Solver(Protocol):
 class SolveResult:
     """What a solver run produced, scored by `evaluate`.
 
-    ``solver`` is the engine that ran, as `run_name` gives it (``auto(hgs)``).
+    ``solver`` is the engine that ran (``pyvrp``; ``auto(hgs)`` for one that handed it on).
     """
 
     solver: str
@@ -225,10 +223,3 @@ def refusal(solver: Solver, instance: Instance) -> str | None:
     if reason is None and hasattr(solver, "unsupported_instance"):
         reason = solver.unsupported_instance(instance)
     return reason
-
-
-def run_name(solver: Solver, instance: Instance, time_limit: float) -> str:
-    """The engine that runs ``instance``: ``solver.name``, or ``name(choice)`` for an engine
-    that chooses another (see `Solver`)."""
-    choose = getattr(solver, "choose", None)
-    return solver.name if choose is None else f"{solver.name}({choose(instance, time_limit)})"

@@ -20,7 +20,6 @@ from vrp.solvers.base import (
     Solver,
     SolveResult,
     refusal,
-    run_name,
 )
 from vrp.solvers.checks import check_numbers, check_solvable
 from vrp.solvers.registry import get_solver
@@ -41,7 +40,7 @@ def run_solver(
         sol, ran = solve_and_name(instance, budget, seed, progress)
         name = f"{solver.name}({ran})"
     else:
-        name = run_name(solver, instance, budget.time_limit)
+        name = solver.name
         sol = solver.solve(instance, budget, seed, progress)
     wall, cpu = time.perf_counter() - t0, budget.cpu() - c0
     ev = None if sol is None else evaluate(instance, sol)
