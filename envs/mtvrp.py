@@ -1,4 +1,7 @@
-"""`VRPEnv`: one TensorDict environment for all 48 variants, on coordinates or on matrices.
+"""The rules of the unified environment: one TensorDict state for all 48 variants, on
+coordinates or on matrices. `VRPRules` resets, steps, masks and scores given instances with
+torch and tensordict alone (what decoding needs); `envs.env.VRPEnv` adds rl4co's environment
+base and a batch generator for training.
 
 Every variant is the general problem with some attributes switched off; an attribute that is
 off takes its neutral value, so instances of different variants share one batch:
@@ -56,11 +59,11 @@ FORMAT.md accepts. Limits are compared with a tolerance of 1e-9 (float64) times
 to spare (`time_tolerance`), so that float32 rounding never lets through a late arrival.
 
 Reward: minus the total distance (open routes: the return legs count for nothing),
-computed from the action sequence by `VRPEnv.get_reward`.
+computed from the action sequence by `VRPRules.get_reward`.
 
 TensorDict keys and shapes (the one place they are written down)
 ----------------------------------------------------------------
-Instance keys, read by `VRPEnv.reset` (made by `envs.generator.VRPGenerator` or by
+Instance keys, read by `VRPRules.reset` (made by `envs.generator.VRPGenerator` or by
 ``vrp.neural.bridge``). Floats share one dtype (float32 or float64); ``[B, 1]`` is one value per
 instance.
 
@@ -82,7 +85,7 @@ key                   shape         meaning
 ``duration_matrix``   [B, N, N]     optional; equal to ``distance_matrix`` if absent
 ====================  ============  =====================================================
 
-State keys, added by `VRPEnv.reset` and updated by `VRPEnv.step` (the matrices above are
+State keys, added by `VRPRules.reset` and updated by `VRPRules.step` (the matrices above are
 always present after a reset):
 
 ====================  ============  =====================================================
@@ -106,10 +109,7 @@ always present after a reset):
 from __future__ import annotations
 
 import torch
-from rl4co.envs.common.base import RL4COEnvBase
 from tensordict import TensorDict
-
-from envs.generator import VRPGenerator
 
 INSTANCE_KEYS = (
     "locs",
@@ -150,47 +150,38 @@ def euclidean_matrix(locs: torch.Tensor) -> torch.Tensor:
     return (locs[..., :, None, :] - locs[..., None, :, :]).norm(dim=-1)
 
 
-class VRPEnv(RL4COEnvBase):
-    """The unified VRP environment (see the module docstring for keys, actions and rules).
+class VRPRules:
+    """Reset, step, mask and reward of the unified environment (module docstring), on the
+    instances given to `reset`; `envs.env.VRPEnv` is the same with rl4co's base and a
+    generator.
 
     Args:
-        generator: draws training batches when `reset` gets no data; a mixed-variant
-            `VRPGenerator` over 50 customers by default.
         check_solution: replay every action sequence given to `get_reward` and raise
             ``ValueError`` if it breaks the mask (slow; for tests and debugging).
-        device: where generated batches go; given data keeps its own device.
-        seed: handed to rl4co, which seeds torch's global generator with it (with a random
-            draw when None); `initial_state` needs no environment object.
     """
 
-    name = "vrp48"
-
-    def __init__(
-        self,
-        generator: VRPGenerator | None = None,
-        check_solution: bool = False,
-        device: str | torch.device = "cpu",
-        seed: int | None = None,
-    ):
-        super().__init__(check_solution=check_solution, device=device, seed=seed)
-        self.generator = generator if generator is not None else VRPGenerator()
+    def __init__(self, check_solution: bool = False):
+        self.check_solution = check_solution
 
     # -- reset / step ---------------------------------------------------------------------
 
-    def reset(self, td: TensorDict | None = None, batch_size=None) -> TensorDict:
-        """The first state of ``td`` (instance keys), or of a fresh batch from the generator.
-
-        Tensors stay on ``td``'s device. Unlike torchrl's reset this adds no ``terminated``
-        key and keeps ``done`` as ``[B]``, as `step` does.
-        """
-        if td is None or td.is_empty():
-            if batch_size is None:
-                batch_size = self.batch_size
-            td = self.generator(batch_size).to(self.device)
-        return self._reset(td)
-
-    def _reset(self, td: TensorDict | None = None, batch_size=None) -> TensorDict:
+    def reset(self, td: TensorDict) -> TensorDict:
+        """The first state of the instances in ``td`` (instance keys), on ``td``'s device."""
         return initial_state(td)
+
+    def step(self, td: TensorDict) -> dict[str, TensorDict]:
+        """``{"next": state}`` after ``td["action"]`` (``td`` is updated in place), the
+        return shape of rl4co's step."""
+        return {"next": self._step(td)}
+
+    def get_reward(
+        self, td: TensorDict, actions: torch.Tensor, check_solution: bool | None = None
+    ) -> torch.Tensor:
+        """``[B]``: minus the total distance of ``actions [B, T]`` (`_get_reward`), replayed
+        against the mask first if ``check_solution`` (default: the object's setting)."""
+        if self.check_solution if check_solution is None else check_solution:
+            self.check_solution_validity(td, actions)
+        return self._get_reward(td, actions)
 
     def _step(self, td: TensorDict) -> TensorDict:
         a = td["action"]
@@ -381,8 +372,8 @@ class VRPEnv(RL4COEnvBase):
 
 
 def initial_state(td: TensorDict) -> TensorDict:
-    """The state before the first action of the instances in ``td``: `VRPEnv.reset` without an
-    environment object (whose rl4co constructor reseeds torch's global generator)."""
+    """The state before the first action of the instances in ``td``: `VRPRules.reset` without an
+    object (`envs.env.VRPEnv`'s rl4co constructor reseeds torch's global generator)."""
     locs = td["locs"]
     device = locs.device
     bs = td.batch_size
@@ -414,8 +405,8 @@ def initial_state(td: TensorDict) -> TensorDict:
             "reward": torch.zeros(bs, dtype=locs.dtype, device=device),
         }
     )
-    out.set("start_feasible", VRPEnv._start_feasible(out, K))
-    out.set("action_mask", VRPEnv.get_action_mask(out))
+    out.set("start_feasible", VRPRules._start_feasible(out, K))
+    out.set("action_mask", VRPRules.get_action_mask(out))
     return out
 
 

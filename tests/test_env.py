@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pytest
 import torch
-from rl4co.utils.ops import batchify
+from rl4co.data.transforms import dihedral_8_augmentation
+from rl4co.utils.ops import batchify, gather_by_index, unbatchify
 from tensordict import TensorDict
 
 from envs import (
@@ -23,6 +24,7 @@ from envs import (
     variant_names,
 )
 from envs.generator import FLOAT32_SPARE
+from envs.ops import dihedral_8, gather_rows, repeat_batch, split_batch
 from envs.pool import POOL_FIELDS
 from vrp.model.evaluate import evaluate
 from vrp.model.solution import Route, Solution
@@ -405,8 +407,8 @@ def test_multi_start_picks_only_allowed_first_actions_in_pomo_order():
         assert state["action_mask"][b, starts[:, b]].all()
         assert (starts[:, b] >= K).all()
         assert len(set(starts[:5, b].tolist())) == int(state["action_mask"][b, K:].sum())
-    # rl4co's multi-start expansion puts start s of instance b at s * B + b
-    expanded = batchify(state, 7)
+    # the multi-start expansion puts start s of instance b at s * B + b
+    expanded = repeat_batch(state, 7)
     expanded.set("action", env.select_start_nodes(state, 7))
     after = env.step(expanded)["next"]
     assert after["visited"].view(7, 3, -1)[:, :, K:].sum(-1).eq(1).all()
@@ -688,3 +690,43 @@ def test_float32_keeps_times_and_distances_1e_5_to_spare_and_forgives_loads_1e_5
         td = cast(tiny([[0.0, 0.0], [x, 0.0]], [0, load], **kw), dtype)
         _, state = steps(td, [])
         assert (1 in allowed(state)) == ok, (kw, dtype)
+
+
+def test_the_multi_start_layout_is_rl4cos_so_policies_trained_with_either_read_the_same_rows():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(3, 5, 2, generator=g)
+    td = TensorDict({"x": x, "y": torch.arange(3)}, batch_size=[3])
+    for s in (1, 2, 7):
+        assert torch.equal(repeat_batch(x, s), batchify(x, s))
+        rep = repeat_batch(td, s)
+        assert rep.batch_size == torch.Size([3 * s])
+        assert torch.equal(rep["y"], batchify(td, s)["y"])
+        assert torch.equal(split_batch(repeat_batch(x, s), s), unbatchify(batchify(x, s), s))
+    idx = torch.tensor([[4, 0], [1, 1], [3, 2]])
+    assert torch.equal(gather_rows(x, idx), gather_by_index(x, idx, squeeze=False))
+
+
+def test_the_eight_symmetries_are_the_images_of_the_unit_square_with_the_identity_first():
+    xy = torch.rand(4, 6, 2, generator=torch.Generator().manual_seed(1))
+    ours = dihedral_8(xy).view(8, 4, 6, 2)
+    theirs = dihedral_8_augmentation(xy).view(8, 4, 6, 2)
+    assert torch.equal(ours[0], xy)
+    # the same eight images (ours may list them in another order)
+    key = [sorted(map(tuple, img.reshape(-1, 12).tolist())) for img in ours]
+    assert sorted(key) == sorted(sorted(map(tuple, img.reshape(-1, 12).tolist())) for img in theirs)
+    # every image keeps the pairwise distances
+    d = torch.cdist(xy, xy)
+    for img in ours:
+        assert torch.allclose(torch.cdist(img, img), d, atol=1e-6)
+
+
+def test_decoding_loads_neither_rl4co_nor_lightning():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, vrp.neural.decode, vrp.neural.checkpoint, vrp.solvers.neural; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'rl4co', 'lightning', 'torchrl'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -221,8 +221,7 @@ def _reference(path: Path):
 def _fit(module: PolicyTraining, out: Path) -> None:
     import lightning as L
 
-    from vrp.neural.checkpoint import AtomicCheckpointIO
-    from vrp.neural.train import SaveOnInterrupt
+    from vrp.neural.train import AtomicCheckpointIO, SaveOnInterrupt
 
     trainer = L.Trainer(
         max_epochs=1,

@@ -1,7 +1,7 @@
 """The bridge between `Instance` / `Solution` and the environment's TensorDicts (``envs``).
 
 `to_batch` turns instances with the same number of customers into one batch of instance keys
-for ``envs.mtvrp.VRPEnv`` (keys and shapes are written in that module's docstring), scaled
+for ``envs.mtvrp.VRPRules`` (keys and shapes are written in that module's docstring), scaled
 into environment units by the rule of ``envs.pool`` (coordinates into the unit square,
 distances by the same factor, durations to speed 1, times shifted to start at 0 or later,
 demands divided by the capacity). `to_solutions` maps action sequences back to routes, and

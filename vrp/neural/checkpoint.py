@@ -30,7 +30,6 @@ from pathlib import Path, PurePath
 from typing import Any
 
 import torch
-from lightning.fabric.plugins import CheckpointIO
 
 from vrp.errors import InputError
 from vrp.formats.io import atomic_write
@@ -102,23 +101,6 @@ def load_policy(path: str | os.PathLike[str], device: str | torch.device = "cpu"
     except RuntimeError as e:
         raise InputError(f"weights do not fit the model arguments ({e})", path=str(path)) from None
     return Loaded(policy.to(device).eval(), meta, Path(path))
-
-
-class AtomicCheckpointIO(CheckpointIO):
-    """Lightning's checkpoint I/O through `write_checkpoint` and `read_checkpoint`."""
-
-    def save_checkpoint(
-        self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None
-    ) -> None:
-        write_checkpoint(checkpoint, path)
-
-    def load_checkpoint(
-        self, path: Any, map_location: Any = None, weights_only: bool | None = None
-    ) -> dict[str, Any]:
-        return read_checkpoint(path, map_location=map_location or "cpu")
-
-    def remove_checkpoint(self, path: Any) -> None:
-        Path(path).unlink(missing_ok=True)
 
 
 def _portable(command: str) -> str:

@@ -14,10 +14,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 import torch
-from rl4co.data.transforms import dihedral_8_augmentation
-from rl4co.utils.ops import batchify
 
-from envs.mtvrp import VRPEnv
+from envs.mtvrp import VRPRules
+from envs.ops import dihedral_8, repeat_batch
 from vrp.model.evaluate import evaluate
 from vrp.model.instance import Instance
 from vrp.model.solution import Solution
@@ -54,7 +53,7 @@ def solve_instances(
     for i, inst in enumerate(instances):
         groups[inst.num_customers].append(i)
     out: list[Solution | None] = [None] * len(instances)
-    env = VRPEnv()
+    env = VRPRules()
     for n, idx in groups.items():
         starts = n if num_starts is None else max(1, min(num_starts, n))
         chunk = max(1, max_rollouts // (augment * starts))
@@ -69,7 +68,7 @@ def solve_instances(
 @torch.inference_mode()
 def _solve_chunk(
     policy: Policy,
-    env: VRPEnv,
+    env: VRPRules,
     instances: list[Instance],
     augment: int,
     starts: int,
@@ -79,8 +78,8 @@ def _solve_chunk(
     td = env.reset(batch.td)
     B = len(instances)
     if augment > 1:
-        td = batchify(td, augment)  # [A*B], symmetry a of instance b at a * B + b
-        td.set("locs", dihedral_8_augmentation(td["locs"][:B]))
+        td = repeat_batch(td, augment)  # [A*B], symmetry a of instance b at a * B + b
+        td.set("locs", dihedral_8(td["locs"][:B]))
     out = policy(td, env, "greedy", num_starts=starts)
     # rollout (s, a, b) sits at s * A * B + a * B + b
     reward = out["reward"].view(starts, augment, B).permute(2, 1, 0).reshape(B, -1)

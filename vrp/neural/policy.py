@@ -28,9 +28,10 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from rl4co.utils.ops import batchify, gather_by_index, unbatchify
 from tensordict import TensorDict
 from torch import Tensor, nn
+
+from envs.ops import gather_rows, repeat_batch, split_batch
 
 NODE_DIM = 7  # x, y, delivery/Q, pickup/Q, earliest, latest, service time
 GLOBAL_DIM = 10
@@ -217,7 +218,7 @@ class Encoded:
 
 
 class Policy(nn.Module):
-    """Encoder-decoder attention policy over the `envs.VRPEnv` state (see module docstring)."""
+    """Encoder-decoder attention policy over the `envs.mtvrp` state (see module docstring)."""
 
     def __init__(self, args: ModelArgs | None = None):
         super().__init__()
@@ -277,19 +278,17 @@ class Policy(nn.Module):
     # -- decoder --------------------------------------------------------------------------
 
     def logits(self, enc: Encoded, td: TensorDict, num_starts: int = 1) -> Tensor:
-        """Unmasked logits ``[S*B, N]`` for the state ``td [S*B]`` (start-major, as rl4co's
-        `batchify` lays it out) of the instances encoded in ``enc [B]``."""
+        """Unmasked logits ``[S*B, N]`` for the state ``td [S*B]`` (start-major, as
+        `envs.ops.repeat_batch` lays it out) of the instances encoded in ``enc [B]``."""
         S = max(num_starts, 1)
         dtype = enc.nodes.dtype
-        cur = unbatchify(td["current_node"], S) if S > 1 else td["current_node"][:, None]
-        dep = unbatchify(td["current_depot"], S) if S > 1 else td["current_depot"][:, None]
-        state = state_features(td).to(dtype)
-        state = unbatchify(state, S) if S > 1 else state[:, None]  # [B, S, F]
-        mask = td["action_mask"]
-        mask = unbatchify(mask, S) if S > 1 else mask[:, None]  # [B, S, N]
+        cur = split_batch(td["current_node"], S)  # [B, S]
+        dep = split_batch(td["current_depot"], S)
+        state = split_batch(state_features(td).to(dtype), S)  # [B, S, F]
+        mask = split_batch(td["action_mask"], S)  # [B, S, N]
 
-        h_cur = gather_by_index(enc.nodes, cur, squeeze=False)  # [B, S, E]
-        h_dep = gather_by_index(enc.nodes, dep, squeeze=False)
+        h_cur = gather_rows(enc.nodes, cur)  # [B, S, E]
+        h_dep = gather_rows(enc.nodes, dep)
         query = self.project_step(torch.cat([h_cur, h_dep, state], dim=-1))
         query = query + enc.graph[:, None]  # [B, S, E]
 
@@ -318,7 +317,7 @@ class Policy(nn.Module):
 
         def per_instance(key: str) -> Tensor:
             x = td[key]
-            return unbatchify(x, S)[:, 0] if S > 1 else x
+            return split_batch(x, S)[:, 0]
 
         dist, dur = per_instance("distance_matrix"), per_instance("duration_matrix")
         N = dist.shape[-1]
@@ -326,7 +325,7 @@ class Policy(nn.Module):
         d_out = dist.gather(1, rows)
         d_home = dist.transpose(1, 2).gather(1, dep[..., None].expand(B, S, N))
         tw = per_instance("time_windows")  # [B, N, 2]
-        t = unbatchify(td["current_time"], S) if S > 1 else td["current_time"][:, None]
+        t = split_batch(td["current_time"], S)
         arrive = t + dur.gather(1, rows)  # [B, S, N]
         early, late = tw[:, None, :, 0], tw[:, None, :, 1]
         wait = (early - arrive).clamp_min(0.0)
@@ -348,7 +347,7 @@ class Policy(nn.Module):
         """Build complete solutions for the reset states ``td [B]``.
 
         Args:
-            td: reset environment states (`envs.VRPEnv.reset`).
+            td: reset environment states (`envs.VRPRules.reset`).
             env: the environment that steps them.
             decode: ``"sampling"`` or ``"greedy"``.
             num_starts: S > 1 gives POMO multi-start: rollout s of instance b (at ``s * B + b``)
@@ -363,7 +362,7 @@ class Policy(nn.Module):
         actions, logps = [], []
         if S > 1:
             first = env.select_start_nodes(td, num_starts=S)
-            td = batchify(td, S)
+            td = repeat_batch(td, S)
             td.set("action", first)
             td = env.step(td)["next"]
             actions.append(first)

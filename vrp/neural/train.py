@@ -34,24 +34,43 @@ from typing import Any
 
 import lightning as L
 import torch
+from lightning.fabric.plugins import CheckpointIO
 from lightning.pytorch.callbacks import Callback, TQDMProgressBar
 from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
-from rl4co.utils.ops import unbatchify
 from torch.utils.data import DataLoader
 
+from envs.env import VRPEnv
 from envs.flags import VARIANT_NAMES, variant_index
 from envs.generator import VRPGenerator
-from envs.mtvrp import VRPEnv, euclidean_matrix
+from envs.mtvrp import euclidean_matrix
+from envs.ops import split_batch
 from envs.pool import MatrixPool, synthetic_pool
 from vrp.errors import InputError
 from vrp.formats.io import atomic_write
 from vrp.model.generate import generate_many
 from vrp.model.instance import Instance
-from vrp.neural.checkpoint import FORMAT, META, AtomicCheckpointIO, model_card, read_checkpoint
+from vrp.neural.checkpoint import FORMAT, META, model_card, read_checkpoint, write_checkpoint
 from vrp.neural.decode import solve_instances
 from vrp.neural.policy import ModelArgs, Policy
 
 VAL_SEED = 987_654  # validation instances: `vrp generate --seed 987654`, apart from test sets
+
+
+class AtomicCheckpointIO(CheckpointIO):
+    """Lightning's checkpoint I/O through `write_checkpoint` and `read_checkpoint`."""
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None
+    ) -> None:
+        write_checkpoint(checkpoint, path)
+
+    def load_checkpoint(
+        self, path: Any, map_location: Any = None, weights_only: bool | None = None
+    ) -> dict[str, Any]:
+        return read_checkpoint(path, map_location=map_location or "cpu")
+
+    def remove_checkpoint(self, path: Any) -> None:
+        Path(path).unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -236,8 +255,8 @@ class PolicyTraining(L.LightningModule):
         td = self._batch(int(index))
         starts = c.num_starts or c.num_loc
         out = self.policy(td, self.env, "sampling", num_starts=starts)
-        reward = unbatchify(out["reward"], starts).float()  # [B, S]
-        ll = unbatchify(out["log_likelihood"], starts)  # [B, S]
+        reward = split_batch(out["reward"], starts).float()  # [B, S]
+        ll = split_batch(out["log_likelihood"], starts)  # [B, S]
         v = variant_index(td)  # [B]
         cost = -reward.mean(1)
         self._update_cost_scale(v, cost.detach())

@@ -142,7 +142,10 @@ def _work(budget: Budget, emit: Emit, data: dict[str, object], seed: int) -> Non
     scale = float(data["scale"])  # type: ignore[arg-type]
     best = math.inf
     first = max(MIN_RUN_S, min(FIRST_RUN_MAX_S, FIRST_RUN_SHARE * budget.time_limit))
-    for limit in (first, budget.time_limit - budget.cpu()):
+    for run in range(2):
+        # the main run's limit is what is left after the first run (not before it: the two
+        # then took the limit and the first run's share, and the main run was cut off)
+        limit = first if run == 0 else budget.time_limit - budget.cpu()
         if limit < MIN_RUN_S:
             break
         params = hygese.AlgorithmParameters(timeLimit=limit, seed=seed)
