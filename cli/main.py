@@ -75,7 +75,19 @@ def _options(
 
 
 # Command registration: one line per command module (each module defines `register(app)`).
-from cli import benchmark, check, convert, generate, instance, osrm, schema, solve, train, variants  # noqa: E402
+from cli import (  # noqa: E402
+    benchmark,
+    check,
+    convert,
+    explain,
+    generate,
+    instance,
+    osrm,
+    schema,
+    solve,
+    train,
+    variants,
+)
 
 variants.register(app)
 solve.register(app)
@@ -87,6 +99,7 @@ convert.register(app)
 train.register(app)
 benchmark.register(app)
 schema.register(app)
+explain.register(app)
 
 
 def main() -> None:
