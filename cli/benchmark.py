@@ -124,6 +124,7 @@ def _command(
     out: Path,
     label: str | None,
     record: Path | None = None,
+    simulate: int | None = None,
 ) -> str:
     """The command that reproduces these runs, options spelt out (workers included)."""
     args = ["vrp", "benchmark", *map(str, inputs or [])]
@@ -137,6 +138,8 @@ def _command(
     if seeds != 1:
         args += ["--seeds", str(seeds)]
     args += ["--workers", str(workers), "--out", str(out)]
+    if simulate:
+        args += ["--simulate", str(simulate)]
     if label:
         args += ["--label", label]
     if record:
@@ -243,6 +246,14 @@ def benchmark(
         bool,
         typer.Option("--allow-dirty", help="--record runs of uncommitted code all the same."),
     ] = False,
+    simulate: Annotated[
+        int | None,
+        typer.Option(
+            "--simulate",
+            help="Simulate every feasible plan N times under vrp simulate's default noise "
+            "(seed 0): on-time rate and expected lateness columns.",
+        ),
+    ] = None,
 ) -> None:
     """Run every instance × solver × seed, score each by evaluate(), summarise the gaps."""
     from vrp.benchmark import report as rep
@@ -252,6 +263,8 @@ def benchmark(
     limits = _floats(time_limit, "--time-limit")
     if seeds < 1:
         raise InputError(f"must be at least 1, got {seeds}", field="--seeds")
+    if simulate is not None and simulate < 1:
+        raise InputError(f"must be a positive integer, got {simulate}", field="--simulate")
     n_workers = bm.default_workers() if workers is None else workers
     if n_workers < 1:
         raise InputError(f"must be at least 1, got {n_workers}", field="--workers")
@@ -292,6 +305,7 @@ def benchmark(
             out,
             label,
             record,
+            simulate,
         ),
         "time_limits": limits,
         "wall_cap_factor": wall_cap_factor,
@@ -303,6 +317,7 @@ def benchmark(
         "reference": ref.label,
         "instances": len(sources),
         "code": code,
+        **({"simulate": simulate} if simulate else {}),
     }
     if record is not None and not allow_dirty:  # the runs kept from before, too
         again = {r.key for r in todo}
@@ -314,6 +329,11 @@ def benchmark(
         f"with {n_workers} worker(s)",
         err=True,
     )
+    if simulate:  # runs kept from an invocation without --simulate N get theirs now
+        again = {r.key for r in todo}
+        kept = [done[r.key] for r in runs if r.key in done and r.key not in again]
+        if bm.add_simulations(out, kept, simulate):
+            done = bm.latest_by_key(bm.read_records(out))
     progress = _Progress(todo, n_workers)
     timeout = (lambda tl: hard_timeout) if hard_timeout else bm.default_hard_timeout
     last_report = time.perf_counter()
@@ -335,6 +355,7 @@ def benchmark(
             progress.tick,
             stamp={"code": meta["code"]},
             wall_cap_factor=wall_cap_factor,
+            simulate=simulate or 0,
         )
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (cli.shell): the runs so far are kept
         progress.close()

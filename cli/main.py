@@ -84,6 +84,7 @@ from cli import (  # noqa: E402
     instance,
     osrm,
     schema,
+    simulate,
     solve,
     train,
     variants,
@@ -99,6 +100,7 @@ convert.register(app)
 train.register(app)
 benchmark.register(app)
 schema.register(app)
+simulate.register(app)
 explain.register(app)
 
 

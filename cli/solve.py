@@ -37,11 +37,12 @@ from cli.shell import (
 from vrp.errors import InputError, SolverError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from vrp.model.evaluate import Evaluation
     from vrp.model.instance import Instance
     from vrp.solvers import Interrupt, Solver, SolveResult
+    from vrp.uncertainty.robust import RobustResult
 
 
 class _Progress:
@@ -102,7 +103,7 @@ def _clock(seconds: float) -> str:
     return f"{sign}{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
-def _units(inst: Instance) -> tuple[Callable[[float], str], Callable[[float], str]]:
+def units(inst: Instance) -> tuple[Callable[[float], str], Callable[[float], str]]:
     """How distances and times read: metres and h:mm:ss on roads (``lonlat``: great-circle
     or OSRM metres, seconds), plain numbers on the plane."""
     if inst.coordinates == "lonlat":
@@ -110,12 +111,18 @@ def _units(inst: Instance) -> tuple[Callable[[float], str], Callable[[float], st
     return _num, _num
 
 
-def summary(inst: Instance, result: SolveResult, time_limit: float, seed: int) -> str:
-    """The readable report of a feasible result."""
+def summary(
+    inst: Instance,
+    result: SolveResult,
+    time_limit: float,
+    seed: int,
+    extra: Sequence[str] = (),
+) -> str:
+    """The readable report of a feasible result (``extra`` lines before the route table)."""
     ev = result.evaluation
     sol = result.solution
     assert ev is not None and sol is not None
-    dist, _ = _units(inst)
+    dist, _ = units(inst)
     D = inst.num_depots
     fleet = (
         "as many vehicles as needed"
@@ -131,6 +138,7 @@ def summary(inst: Instance, result: SolveResult, time_limit: float, seed: int) -
         f"feasible  {'yes' if ev.feasible else 'no'}",
         f"runtime   {result.runtime_s:.2f} s wall, {result.cpu_s:.2f} s CPU"
         + ("  (interrupted: best found so far)" if result.interrupted else ""),
+        *extra,
         "",
     ]
     lines += _route_table(inst, result, ev)
@@ -140,7 +148,7 @@ def summary(inst: Instance, result: SolveResult, time_limit: float, seed: int) -
 def _route_table(inst: Instance, result: SolveResult, ev: Evaluation) -> list[str]:
     sol = result.solution
     assert sol is not None
-    dist, clock = _units(inst)
+    dist, clock = units(inst)
     q = inst.capacity
     limit = inst.max_distance
     header = (
@@ -158,6 +166,63 @@ def _route_table(inst: Instance, result: SolveResult, ev: Evaluation) -> list[st
         rows.append(f"{k + 1:>5}  {depot:<8} {len(route):>5}  {d:>18}  {load:>18}  {time:>25}")
     rows.append("(load: peak on board / capacity; time: leave-finish / depot deadline)")
     return rows
+
+
+def robust_lines(plan: RobustResult, seed: int) -> list[str]:
+    """What ``--robust`` adds to the summary: the simulated on-time rate against the target,
+    the inflation chosen and the calibration rounds."""
+    from vrp.uncertainty.robust import describe_rounds
+
+    sim = plan.simulation
+    assert sim is not None and plan.inflation is not None
+    what = "of visits start within their window"
+    if sim.on_time_rate is None:
+        what = "of routes are back by their depot's deadline"
+    rate = plan.reliability
+    assert rate is not None
+    verdict = (
+        f"target {100 * plan.q:g}%"
+        if plan.reached
+        else f"short of the target {100 * plan.q:g}%: the most reliable plan of the rounds; "
+        "a longer --time-limit may help"
+    )
+    return [
+        f"on time   {100 * rate:.1f}% {what} ({verdict})",
+        f"          simulated: {sim.noise.name} noise, {sim.samples} samples, seed {seed} "
+        "(vrp simulate repeats it)",
+        f"robust    planned on travel and service times x{1 + plan.inflation:.3f}; rounds: "
+        f"{describe_rounds(plan.rounds)}",
+    ]
+
+
+def robust_meta(plan: RobustResult, seed: int) -> dict[str, Any]:
+    """``meta.robust`` of the solution JSON: target, result, inflation and rounds."""
+    sim = plan.simulation
+    assert sim is not None
+    return {
+        "q": plan.q,
+        "reliability": plan.reliability,
+        "reached": plan.reached,
+        "on_time_rate": sim.on_time_rate,
+        "deadline_rate": sim.deadline_rate,
+        "expected_lateness": sim.expected_lateness,
+        "noise": sim.noise.name,
+        "samples": sim.samples,
+        "seed": seed,
+        "inflation": plan.inflation,
+        "max_inflation": plan.max_inflation,
+        "rounds": [
+            {
+                "inflation": r.inflation,
+                "seed": r.seed,
+                "cost": r.cost,
+                "reliability": r.reliability,
+                "solver": r.solver,
+                "cpu_s": r.cpu_s,
+            }
+            for r in plan.rounds
+        ],  # fmt: skip
+    }
 
 
 def _engine_ran(result: SolveResult) -> str:
@@ -245,6 +310,15 @@ def solve(
         Path | None,
         typer.Option(help="Model for --solver neural; default: the shipped one that fits."),
     ] = None,
+    robust: Annotated[
+        float | None,
+        typer.Option(
+            "--robust",
+            help="Plan for visits on time with probability Q (0 < Q < 1) under vrp simulate's "
+            "default noise: solved on inflated times, calibrated by simulation in a few rounds "
+            "within the time limit.",
+        ),
+    ] = None,
 ) -> None:
     """Solve an instance; print a summary, write the solution, draw the routes."""
     from vrp.formats.io import solution_to_dict
@@ -256,6 +330,10 @@ def solve(
         )
     if seed < 0:
         raise InputError(f"must be a non-negative integer, got {seed}", field="--seed")
+    if robust is not None and not (0 < robust < 1):
+        raise InputError(
+            f"must be a probability strictly between 0 and 1, got {robust:g}", field="--robust"
+        )
     check_output_file(out, "--out", stdout=True)
     check_output_file(plot, "--plot")
     check_output_file(map_html, "--map")
@@ -270,6 +348,14 @@ def solve(
         settings["checkpoint"] = checkpoint
     engine = get_solver(solver, **settings)
     inst = read_instance_arg(instance)
+    if robust is not None:
+        from vrp.uncertainty.robust import can_be_late
+
+        if not can_be_late(inst):
+            raise InputError(
+                "the instance has no time windows and no depot deadlines: nothing can be late",
+                field="--robust",
+            )
     if plot is not None:
         from vrp.draw.plot import can_plot
 
@@ -286,7 +372,15 @@ def solve(
         with stop_on_interrupt() as interrupt:
             progress = _Progress(time_limit, sys.stderr, interrupt)
             try:
-                result = solve(inst, engine, time_limit, seed, progress, interrupt=interrupt)
+                if robust is None:
+                    result = solve(inst, engine, time_limit, seed, progress, interrupt=interrupt)
+                else:
+                    from vrp.uncertainty.robust import solve_robust
+
+                    plan = solve_robust(
+                        inst, engine, robust, time_limit, seed, progress, interrupt=interrupt
+                    )
+                    result = plan.result
             finally:
                 progress.clear()
     except KeyboardInterrupt:
@@ -302,7 +396,8 @@ def solve(
         typer.echo(f"error: {message}", err=True)
         raise typer.Exit(stopped)
 
-    text = summary(inst, result, time_limit, seed)
+    extra = [] if robust is None else robust_lines(plan, seed)
+    text = summary(inst, result, time_limit, seed, extra)
     data = solution_to_dict(
         inst,
         result.solution,
@@ -311,6 +406,8 @@ def solve(
         evaluation=result.evaluation,
         **provenance(inst, engine, result, seed, time_limit),
     )
+    if robust is not None:
+        data["meta"] = {"robust": robust_meta(plan, seed)}
     on_stdout = as_json or is_stdio(out)
     typer.echo(text, err=on_stdout)
     if as_json:

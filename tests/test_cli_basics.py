@@ -29,7 +29,8 @@ HEAVY = (
     "hygese",
 )
 COMMANDS = [
-    *("variants", "solve", "check", "generate", "convert", "train", "benchmark"),
+    *("variants", "solve", "check", "generate", "convert", "train", "benchmark", "schema"),
+    *("simulate", "explain"),
     *("osrm prepare", "osrm serve", "instance from-csv", "instance sample-city"),
 ]
 ROOT = Path(__file__).resolve().parents[1]

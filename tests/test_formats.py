@@ -400,6 +400,27 @@ def test_vrp_convert_writes_instance_and_solution_that_round_trip(tmp_path: Path
     assert [r.customers for r in read_solution(sol_out).routes] == [(2,), (1,)]
 
 
+def test_vrp_convert_writes_either_json_to_stdout_with_a_dash_and_the_paths_to_stderr(
+    tmp_path: Path,
+):
+    src = _write(tmp_path, "TINY.txt", SOLOMON)
+    sol = _write(tmp_path, "TINY.sol", "Route #1: 2\nRoute #2: 1\nCost 47.2\n")
+    result = CliRunner().invoke(app, ["convert", str(src), "--out", "-"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["name"] == "TINY"
+    out = tmp_path / "i.json"
+    args = ["convert", str(src), "--out", str(out), "--solution", str(sol), "--solution-out", "-"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["cost"] == pytest.approx(47.2)
+    assert str(out) in result.stderr and read_instance(out).name == "TINY"
+    both = ["convert", str(src), "--out", "-", "--solution", str(sol), "--solution-out", "-"]
+    result = CliRunner().invoke(app, both)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "only one of --out and --solution-out" in result.stderr
+
+
 def test_vrp_convert_exact_solomon_distances_keeps_coordinates_only(tmp_path: Path):
     src = _write(tmp_path, "TINY.txt", SOLOMON)
     out = tmp_path / "i.json"

@@ -40,7 +40,7 @@ from pathlib import Path
 from statistics import mean
 from typing import TYPE_CHECKING, Any
 
-from vrp.benchmark.runner import machine_text
+from vrp.benchmark.runner import SIMULATION_FIELDS, machine_text
 from vrp.errors import InputError
 from vrp.formats.io import atomic_write, write_json
 
@@ -271,6 +271,10 @@ def summarize(rows: list[dict[str, Any]], solvers: list[str]) -> list[dict[str, 
                 "max_gap": max(gaps) if gaps else None,
                 "gaps": len(gaps),
                 "wins": sum((solver, r["instance"], r["seed"], tl) in wins for r in rs),
+                "mean_on_time": _mean(r.get("on_time_rate") for r in rs if r["status"] == "ok"),
+                "mean_lateness": _mean(
+                    r.get("expected_lateness") for r in rs if r["status"] == "ok"
+                ),
                 "mean_wall_s": _mean(r["wall_s"] for r in rs if r["status"] != "unsupported"),
                 "mean_cpu_s": _mean(r["cpu_s"] for r in rs if r["status"] != "unsupported"),
             }
@@ -294,8 +298,32 @@ SUMMARY_COLUMNS = (
 )  # fmt: skip
 
 
-def summary_cells(line: dict[str, Any]) -> list[str]:
+SIMULATED_COLUMNS = ("on time", "lateness")
+"""Added after "wins" when runs were simulated (``vrp benchmark --simulate N``)."""
+
+
+def simulated(summary: list[dict[str, Any]]) -> bool:
+    """Whether some line has simulated figures (then the tables show `SIMULATED_COLUMNS`)."""
+    return any(line.get("mean_on_time") is not None for line in summary) or any(
+        line.get("mean_lateness") is not None for line in summary
+    )
+
+
+def summary_columns(summary: list[dict[str, Any]]) -> tuple[str, ...]:
+    """`SUMMARY_COLUMNS`, with `SIMULATED_COLUMNS` after "wins" when runs were simulated."""
+    if not simulated(summary):
+        return SUMMARY_COLUMNS
+    k = SUMMARY_COLUMNS.index("wins") + 1
+    return SUMMARY_COLUMNS[:k] + SIMULATED_COLUMNS + SUMMARY_COLUMNS[k:]
+
+
+def summary_cells(line: dict[str, Any], with_simulation: bool = False) -> list[str]:
     gap_n = "" if line["gaps"] in (line["feasible"], 0) else f" (of {line['gaps']})"
+    on_time = line.get("mean_on_time")
+    sim = [
+        _fmt(None if on_time is None else 100 * on_time, ".1f", "%"),
+        _fmt(line.get("mean_lateness"), ".4g"),
+    ]
     return [
         line["solver"],
         line["variant"],
@@ -309,6 +337,7 @@ def summary_cells(line: dict[str, Any]) -> list[str]:
         _fmt(None if line["mean_gap"] is None else 100 * line["mean_gap"], ".2f", "%") + gap_n,
         _fmt(None if line["max_gap"] is None else 100 * line["max_gap"], ".2f", "%"),
         str(line["wins"]),
+        *(sim if with_simulation else []),
         _fmt(line["mean_wall_s"], ".2f"),
         _fmt(line["mean_cpu_s"], ".2f"),
     ]
@@ -316,8 +345,10 @@ def summary_cells(line: dict[str, Any]) -> list[str]:
 
 def text_table(summary: list[dict[str, Any]]) -> str:
     """The summary as aligned plain text for the terminal."""
-    cells = [list(SUMMARY_COLUMNS)] + [summary_cells(s) for s in summary]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(SUMMARY_COLUMNS))]
+    columns = summary_columns(summary)
+    sim = simulated(summary)
+    cells = [list(columns)] + [summary_cells(s, sim) for s in summary]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     lines = ["  ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in
                        enumerate(zip(row, widths, strict=True))) for row in cells]  # fmt: skip
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -347,7 +378,15 @@ def settings_lines(meta: dict[str, Any]) -> list[str]:
         f"- engines: {engines or '–'}; code: {meta.get('code', 'unknown')}",
         f"- reference: {meta['reference']}",
         f"- instances: {meta['instances']}; runs: {meta['runs']}; finished {meta['finished_at']}",
+        *([_simulated_line(meta)] if meta.get("simulate") else []),
     ]
+
+
+def _simulated_line(meta: dict[str, Any]) -> str:
+    return (
+        f"- simulated: {meta['simulate']} samples of the default noise model per feasible run "
+        "(seed 0)"
+    )
 
 
 def failure_lines(rows: list[dict[str, Any]], limit: int = 30) -> list[str]:
@@ -431,13 +470,20 @@ def markdown(
     per-instance gaps in a folded block."""
     h = "#" * level
     parts = [f"{h} {meta['label']}", "", *settings_lines(meta), ""]
-    parts.append(markdown_table(SUMMARY_COLUMNS, (summary_cells(s) for s in summary)))
+    sim = simulated(summary)
+    parts.append(markdown_table(summary_columns(summary), (summary_cells(s, sim) for s in summary)))
     parts += [
         "",
         "Mean cost and gaps are over feasible runs with a reference; infeasible, failed and "
         "unsupported runs are counted in their own columns. A win is an (instance, seed) on "
         "which the solver's cost is the lowest of all solvers (ties count for each).",
     ]
+    if sim:
+        parts[-1] += (
+            " On time: mean share of visits within their window, lateness: mean expected "
+            "total lateness per plan, over feasible runs simulated under the default noise "
+            "model (`vrp simulate`, docs/uncertainty.md)."
+        )
     fails = failure_lines(failures)
     if fails:
         parts += ["", f"{h}# Infeasible and failed runs", "", *fails]
@@ -453,14 +499,22 @@ def markdown(
 # -- files ------------------------------------------------------------------------------------
 
 
+def csv_fields(rows: list[dict[str, Any]]) -> tuple[str, ...]:
+    """`CSV_FIELDS`, with the simulated figures when some run has them."""
+    if any("simulated" in r for r in rows):
+        return CSV_FIELDS + SIMULATION_FIELDS[:3]
+    return CSV_FIELDS
+
+
 def write_runs(out: Path, rows: list[dict[str, Any]]) -> None:
     """``runs.csv`` and ``runs.json``: one row per planned run that finished, with its gap."""
+    fields = csv_fields(rows)
     with atomic_write(out / "runs.csv") as fh:
-        w = csv.DictWriter(fh, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        w = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
         for r in rows:
-            w.writerow({k: ("" if r.get(k) is None else r[k]) for k in CSV_FIELDS})
-    write_json(out / "runs.json", [{k: r.get(k) for k in CSV_FIELDS} for r in rows])
+            w.writerow({k: ("" if r.get(k) is None else r[k]) for k in fields})
+    write_json(out / "runs.json", [{k: r.get(k) for k in fields} for r in rows])
 
 
 def write_summary(out: Path, meta: dict[str, Any], summary: list[dict[str, Any]],
@@ -583,6 +637,8 @@ def compact(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         rec = {k: r.get(k) for k in RECORD_FIELDS}
         rec["message"] = (r.get("message") or "")[:MESSAGE_CHARS]
+        if "simulated" in r:  # vrp benchmark --simulate N
+            rec.update({k: r.get(k) for k in SIMULATION_FIELDS})
         out.append(rec)
     return out
 

@@ -548,15 +548,17 @@ def execute(
     on_tick: Callable[[list[Run]], None] | None = None,
     stamp: dict[str, Any] | None = None,
     wall_cap_factor: float = DEFAULT_WALL_CAP_FACTOR,
+    simulate: int = 0,
 ) -> list[dict[str, Any]]:
     """Run ``runs`` with ``workers`` processes; append each record to ``out`` as it finishes.
 
     Each run's budget is its time limit in CPU seconds, capped at ``wall_cap_factor`` times
     that in wall seconds (`vrp.solvers.Budget`). Runs of an engine with ``solve_many`` go to
     a worker in batches (`batches`), whose hard timeout is the sum of theirs. ``stamp`` is
-    added to every record (e.g. the code version). Ctrl-C (KeyboardInterrupt) kills the
-    running workers and propagates: what finished is on disk, the rest runs on the next
-    invocation.
+    added to every record (e.g. the code version). With ``simulate`` samples, every feasible
+    run is also simulated (`simulation_fields`) before its record is written. Ctrl-C
+    (KeyboardInterrupt) kills the running workers and propagates: what finished is on disk,
+    the rest runs on the next invocation.
     """
     ctx = _context()
     todo = batches(list(runs))
@@ -574,6 +576,8 @@ def execute(
         if rec["wall_s"] is None:
             rec["wall_s"] = rec["elapsed_s"]
         rec["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+        if simulate:
+            rec.update(simulation_fields(rec, simulate))
         append_record(out, rec)
         finished.append(rec)
         if on_done is not None:
@@ -628,6 +632,48 @@ def execute(
             a.proc.kill()
             a.proc.join(5)
     return finished
+
+
+SIMULATION_FIELDS = ("on_time_rate", "expected_lateness", "deadline_rate", "simulated")
+"""What ``--simulate N`` adds to a run's record (`simulation_fields`)."""
+
+
+def simulation_fields(record: dict[str, Any], samples: int) -> dict[str, Any]:
+    """A feasible run's plan simulated ``samples`` times under the default noise model
+    (seed 0, `vrp.uncertainty.simulate`): its ``on_time_rate``, ``expected_lateness`` and
+    ``deadline_rate``, and ``simulated`` (the samples). Nothing for a run without a feasible
+    plan; a plan that cannot be read again gets a ``simulate_error``."""
+    if record.get("status") != "ok" or not record.get("solution"):
+        return {}
+    from vrp.formats.io import read_solution
+    from vrp.uncertainty.simulate import simulate
+
+    try:
+        inst = read_instance(record["path"])
+        sim = simulate(inst, read_solution(record["solution"]), samples, seed=0)
+    except (InputError, OSError) as e:
+        return {"simulate_error": str(e)[:200]}
+    return {
+        "on_time_rate": sim.on_time_rate,
+        "expected_lateness": sim.expected_lateness,
+        "deadline_rate": sim.deadline_rate,
+        "simulated": samples,
+    }
+
+
+def add_simulations(out: Path, records: Iterable[dict[str, Any]], samples: int) -> int:
+    """Simulate the feasible runs among ``records`` (kept from an earlier invocation) that
+    have no simulation of ``samples`` samples yet, and append their updated records to
+    ``out``; how many."""
+    count = 0
+    for rec in records:
+        if rec.get("simulated") == samples or rec.get("status") != "ok":
+            continue
+        fields = simulation_fields(rec, samples)
+        if fields:
+            append_record(out, {**rec, **fields})
+            count += 1
+    return count
 
 
 ENGINE_PACKAGES = {
