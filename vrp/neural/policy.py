@@ -207,9 +207,10 @@ class Encoded:
     """The encoder's output, computed once per instance and reused at every decoding step."""
 
     nodes: Tensor  # [B, N, E] node embeddings
-    glimpse_key: Tensor  # [B, N, E]
-    glimpse_val: Tensor  # [B, N, E]
-    logit_key: Tensor  # [B, N, E]
+    glimpse_key: Tensor  # [B, H, N, E / H], contiguous: read at every step
+    glimpse_val: Tensor  # [B, H, N, E / H], contiguous
+    logit_key: Tensor  # [B, E, N], transposed and contiguous (strided reads at every step
+    # doubled the decoder's attention time on CPU)
     graph: Tensor  # [B, E] pooled nodes + global attributes
     valid: Tensor  # [B, N] bool, False for unused depot slots
 
@@ -270,10 +271,16 @@ class Policy(nn.Module):
         h = self.norm_out(h)
 
         gk, gv, lk = self.project_nodes(h).chunk(3, dim=-1)
+        B, N, E = gk.shape
+        H = self.args.num_heads
+
+        def heads(x: Tensor) -> Tensor:
+            return x.reshape(B, N, H, E // H).transpose(1, 2).contiguous()
+
         w = valid.to(dtype)[..., None]
         mean = (h * w).sum(1) / w.sum(1)
         graph = self.project_graph(torch.cat([mean, glob], dim=-1))
-        return Encoded(h, gk, gv, lk, graph, valid)
+        return Encoded(h, heads(gk), heads(gv), lk.transpose(1, 2).contiguous(), graph, valid)
 
     # -- decoder --------------------------------------------------------------------------
 
@@ -292,16 +299,15 @@ class Policy(nn.Module):
         query = self.project_step(torch.cat([h_cur, h_dep, state], dim=-1))
         query = query + enc.graph[:, None]  # [B, S, E]
 
-        B, N, E = enc.glimpse_key.shape
+        B, E, N = enc.logit_key.shape
         H = self.args.num_heads
         q = query.view(B, S, H, E // H).transpose(1, 2)  # [B, H, S, d]
-        k = enc.glimpse_key.view(B, N, H, E // H).transpose(1, 2)
-        v = enc.glimpse_val.view(B, N, H, E // H).transpose(1, 2)
+        k, v = enc.glimpse_key, enc.glimpse_val
         attend = mask & enc.valid[:, None]
         attend = attend | ~attend.any(-1, keepdim=True)  # a finished state: attend anywhere
         glimpse = F.scaled_dot_product_attention(q, k, v, attn_mask=attend[:, None])
         glimpse = self.project_glimpse(glimpse.transpose(1, 2).reshape(B, S, E))
-        logits = glimpse @ enc.logit_key.transpose(1, 2) / math.sqrt(E)  # [B, S, N]
+        logits = glimpse @ enc.logit_key / math.sqrt(E)  # [B, S, N]
 
         logits = logits + self._edge_terms(td, cur, dep, S).to(dtype)
         logits = self.args.tanh_clip * torch.tanh(logits)
