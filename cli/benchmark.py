@@ -233,6 +233,14 @@ def benchmark(
             help="Kill a run after this many wall seconds (default: 3 × limit + 60).",
         ),
     ] = None,
+    wall_cap_factor: Annotated[
+        float | None,
+        typer.Option(
+            "--wall-cap-factor",
+            help="A run ends after this many times its CPU limit in wall seconds (default: 3, "
+            "so that runs get their CPU time on a crowded machine; recorded in the settings).",
+        ),
+    ] = None,
     record: Annotated[
         Path | None,
         typer.Option(
@@ -288,9 +296,10 @@ def benchmark(
     done = bm.latest_by_key(bm.read_records(out))
     todo = bm.pending(runs, done, retry_failed)
 
-    from vrp.solvers import DEFAULT_WALL_CAP_FACTOR
-
-    wall_cap_factor = DEFAULT_WALL_CAP_FACTOR  # what every run gets, and what meta records
+    if wall_cap_factor is None:
+        wall_cap_factor = bm.WALL_CAP_FACTOR
+    if not wall_cap_factor >= 1:
+        raise InputError(f"must be at least 1, got {wall_cap_factor}", field="--wall-cap-factor")
     meta = {
         "label": label or out.resolve().name,
         "command": _command(

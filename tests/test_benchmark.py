@@ -40,6 +40,7 @@ def fakes(monkeypatch, tmp_path):
     monkeypatch.setattr(registry, "_ENGINES", dict(registry._ENGINES))
     benchmark_fakes.register()
     registry._ENGINES["fake-batch"] = (__name__, "Batch")
+    registry._ENGINES["fake-wall-cap"] = (__name__, "WallCap")
     monkeypatch.setenv("VRP_CACHE_DIR", str(tmp_path / "cache"))  # the local reference store
 
 
@@ -53,6 +54,17 @@ class Batch(benchmark_fakes.Alone):
         with open(os.environ["FAKE_BATCH_LOG"], "a") as fh:
             fh.write(f"{len(instances)}\n")
         return [benchmark_fakes._alone(i) for i in instances]
+
+
+class WallCap(benchmark_fakes.Alone):
+    """Writes the wall cap of each run's budget to the file ``$FAKE_WALL_CAP_LOG``."""
+
+    name = "fake-wall-cap"
+
+    def solve(self, instance, budget, seed=0, progress=None):
+        with open(os.environ["FAKE_WALL_CAP_LOG"], "a") as fh:
+            fh.write(f"{budget.wall_cap}\n")
+        return benchmark_fakes._alone(instance)
 
 
 def _bench(*args: str) -> object:
@@ -87,6 +99,21 @@ def test_a_tiny_generated_pyvrp_run_writes_csv_json_markdown_and_plot(tmp_path):
     assert "| cvrp-n10-s0-001 | cvrp | 10 |" in md  # the per-instance table
     assert (out / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "pyvrp" in result.stdout and "mean gap" in result.stdout
+
+
+def test_a_benchmark_run_may_take_three_times_its_cpu_limit_in_wall_time_unless_told(
+    tmp_path, monkeypatch
+):
+    # at vrp solve's 1.5, runs on a crowded machine got 6.6-8 of their 10 CPU s
+    log = tmp_path / "caps"
+    monkeypatch.setenv("FAKE_WALL_CAP_LOG", str(log))
+    _bench("--generate", "cvrp:5:1", "--solvers", "fake-wall-cap", "--time-limit", "2",
+           "--out", str(tmp_path / "a"))  # fmt: skip
+    _bench("--generate", "cvrp:5:1", "--solvers", "fake-wall-cap", "--time-limit", "2",
+           "--wall-cap-factor", "5", "--out", str(tmp_path / "b"))  # fmt: skip
+    assert [float(x) for x in log.read_text().split()] == [6.0, 10.0]
+    meta = json.loads((tmp_path / "b" / "meta.json").read_text())
+    assert meta["wall_cap_factor"] == 5.0
 
 
 def test_rerunning_after_the_process_is_killed_continues_where_it_stopped(tmp_path):
@@ -257,6 +284,7 @@ def test_scanning_a_folder_reads_instances_and_skips_solutions_tables_and_notes(
         (["--reference", "store:pyvrp"], "--reference: expected store:SOLVER@SECONDS"),
         (["--reference", "stored:nope@1"], "--reference: unknown solver"),
         (["--seeds", "0"], "--seeds"),
+        (["--wall-cap-factor", "0.5"], "--wall-cap-factor: must be at least 1"),
     ],
 )
 def test_bad_options_are_one_line_errors(tmp_path, args, message):
