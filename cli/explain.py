@@ -146,6 +146,12 @@ def explain(
         raise InputError("only one of the two files can be read from stdin", field="solution")
     engine = get_solver(solver) if what_if else None
     inst = read_instance_arg(instance)
+    if inst.fleet:
+        raise InputError(
+            "vrp explain does not know vehicle types (a fleet) yet; `vrp check` names every "
+            "broken rule",
+            field="fleet",
+        )
     if solution is None:
         for given, option in ((route, "--route"), (what_if, "--what-if"), (plot, "--plot")):
             if given:

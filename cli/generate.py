@@ -1,7 +1,8 @@
 """`vrp generate --variant vrptw -n 100 --count 10 --seed 0 --out DIR`: random instances.
 
 Writes ``DIR/<name>.json`` (FORMAT.md) for each instance, atomically, and prints each path
-written on stdout. The distributions are RouteFinder's; see `vrp.model.generate`.
+written on stdout. The distributions are RouteFinder's, and for fleets (``h`` variants) the
+HFVRP sets' type mixes; see `vrp.model.generate`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import typer
 
 from cli.shell import check_output_folder
 from vrp.errors import InputError
-from vrp.model.variants import VARIANT_NAMES, Variant, parse_variant
+from vrp.model.variants import FLEET_VARIANT_NAMES, VARIANT_NAMES, Variant, parse_variant
 
 # The generator names its arguments; the user typed these options.
 _OPTION = {
@@ -30,6 +31,8 @@ def _variants(spec: str) -> list[Variant]:
         raise InputError("give a variant name, a comma-separated list or 'all'", field="variant")
     if [n.lower() for n in names] == ["all"]:
         names = list(VARIANT_NAMES)
+    elif [n.lower() for n in names] == ["all-h"]:
+        names = list(FLEET_VARIANT_NAMES)
     return [parse_variant(n) for n in names]
 
 
@@ -38,7 +41,8 @@ def generate(
         str,
         typer.Option(
             "--variant",
-            help="Variant name (vrptw, ovrpbl, ...), a comma-separated list, or 'all' for the 48.",
+            help="Variant name (vrptw, ovrpbl, hcvrp with a fleet, ...), a comma-separated "
+            "list, 'all' for the 48 with one kind of vehicle or 'all-h' for the 48 with a fleet.",
         ),
     ],
     num_customers: Annotated[

@@ -120,6 +120,12 @@ def sample_city(
 
     check_output_folder(out, "--out")
     v = parse_variant(variant)
+    if v.fleet:
+        raise InputError(
+            f"{v.name}: sample-city cannot draw a fleet yet; `vrp generate --variant {v.name}`"
+            " draws fleets on the unit square",
+            field="--variant",
+        )
     reg = load_region(region)
     with connect(osrm, reg) as client:
         instances = sample(client, reg, v, num_customers, count, seed)

@@ -129,6 +129,8 @@ def summary(
         if inst.vehicle_count is None
         else f"{inst.vehicle_count} vehicles available"
     )
+    if inst.fleet:
+        fleet = f"{len(inst.fleet)} vehicle types"
     lines = [
         f"instance  {inst.name} ({inst.variant.name}, {inst.num_customers} customers, "
         f"{D} depot{'s' if D > 1 else ''})",
@@ -141,8 +143,38 @@ def summary(
         *extra,
         "",
     ]
+    if inst.fleet:
+        lines += [*_type_table(inst, result, ev), ""]
     lines += _route_table(inst, result, ev)
     return "\n".join(lines)
+
+
+def _type_table(inst: Instance, result: SolveResult, ev: Evaluation) -> list[str]:
+    """Routes grouped by vehicle type: used of available, load carried of the capacity of the
+    used vehicles, distance and cost (rule 9)."""
+    sol = result.solution
+    assert sol is not None
+    dist, _ = units(inst)
+    header = f"{'type':<10} {'used':>9}  {'load':>20}  {'distance':>14}  {'cost':>14}"
+    rows = [header]
+    for t, vtype in enumerate(inst.fleet):
+        mine = [st for st in ev.routes if st.vehicle == t]
+        available = "any" if vtype.count is None else str(vtype.count)
+        carried = sum(max(st.delivery, st.pickup) for st in mine)
+        room = len(mine) * vtype.capacity
+        share = f" ({100 * carried / room:.0f}%)" if room else ""
+        load = f"{_num(carried)} / {_num(room)}{share}"
+        cost = sum(st.cost or 0.0 for st in mine)
+        distance = sum(st.distance for st in mine)
+        rows.append(
+            f"{vtype.id:<10} {f'{len(mine)} / {available}':>9}  {load:>20}  "
+            f"{dist(distance):>14}  {_num(cost):>14}"
+        )
+    rows.append(
+        "(used: routes of the type / available; load: carried / capacity of those routes; "
+        "cost: fixed + distance cost)"
+    )
+    return rows
 
 
 def _route_table(inst: Instance, result: SolveResult, ev: Evaluation) -> list[str]:
@@ -154,16 +186,26 @@ def _route_table(inst: Instance, result: SolveResult, ev: Evaluation) -> list[st
     header = (
         f"{'route':>5}  {'depot':<8} {'stops':>5}  {'distance':>18}  {'load':>18}  {'time':>25}"
     )
+    if inst.fleet:
+        header += "  vehicle"
     rows = [header]
     for k, (route, st) in enumerate(zip(sol.routes, ev.routes, strict=True)):
+        deadline = inst.tw_late[route.depot]
+        vtype = None if st.vehicle is None or not inst.fleet else inst.fleet[st.vehicle]
+        if vtype is not None:  # a fleet: this route's type's limits
+            assert st.vehicle is not None
+            q, limit = vtype.capacity, vtype.max_distance
+            deadline = inst.type_deadline(st.vehicle, route.depot)
         d = dist(st.distance) + (f" / {dist(limit)}" if limit is not None else "")
         load = f"{_num(st.max_load)} / {_num(q)} ({100 * st.max_load / q:.0f}%)"
-        deadline = inst.tw_late[route.depot]
         time = f"{clock(st.start_time)}-{clock(st.end_time)}"
         if math.isfinite(deadline) and not inst.open:
             time += f" / {clock(deadline)}"
         depot = inst.ids[route.depot]
-        rows.append(f"{k + 1:>5}  {depot:<8} {len(route):>5}  {d:>18}  {load:>18}  {time:>25}")
+        row = f"{k + 1:>5}  {depot:<8} {len(route):>5}  {d:>18}  {load:>18}  {time:>25}"
+        if inst.fleet:
+            row += f"  {route.vehicle or '-'}"
+        rows.append(row)
     rows.append("(load: peak on board / capacity; time: leave-finish / depot deadline)")
     return rows
 

@@ -33,7 +33,7 @@ import typer
 
 from cli.shell import check_output_file, exit_code, interrupt_exit_code
 from vrp.errors import InputError
-from vrp.model.variants import parse_variant_list
+from vrp.model.variants import parse_variant, parse_variant_list
 
 # Lightning's own chatter, not about this run: its info lines (accelerators found, tips for its
 # cloud products, why fit stopped) and a deprecation inside Lightning itself.
@@ -63,9 +63,16 @@ def _quiet_lightning() -> Iterator[None]:
 def _variants(spec: str) -> tuple[str, ...]:
     """Variant names (`parse_variant_list`), an error naming ``--variant``."""
     try:
-        return parse_variant_list(spec)
+        names = parse_variant_list(spec)
     except InputError as e:
         raise InputError(e.detail, field="--variant") from None
+    fleets = [n for n in names if parse_variant(n).fleet]
+    if fleets:
+        raise InputError(
+            f"the environment has no vehicle types (fleets) yet: {', '.join(fleets)}",
+            field="--variant",
+        )
+    return names
 
 
 def _positive(value: int | float, option: str) -> None:

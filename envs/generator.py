@@ -96,6 +96,11 @@ class VRPGenerator(Generator):
             if not names:
                 raise ValueError("variants must name at least one variant")
             self.fixed = tuple(parse_variant(v) for v in names)
+            fleets = [f.name for f in self.fixed if f.fleet]
+            if fleets:
+                raise ValueError(
+                    f"the environment has no vehicle types (fleets) yet: {', '.join(fleets)}"
+                )
             may_md = any(f.multi_depot for f in self.fixed)
         self.num_depots = spec.NUM_DEPOTS_MD if may_md else 1
         if pool is not None and pool.size < self.num_depots + num_loc:

@@ -1,8 +1,9 @@
-"""vrp: vehicle routing problems in 48 variants — model, referee, generators and solvers.
+"""vrp: vehicle routing problems in 96 variants — model, referee, generators and solvers.
 
 The table of contents:
 
 - `Instance` (vrp.model.instance): the immutable problem, validated once.
+- `VehicleType` (vrp.model.fleet): one type of an instance's optional fleet.
 - `Solution`, `Route` (vrp.model.solution): routes only.
 - `evaluate`, `Evaluation`, `Violation` (vrp.model.evaluate): the only code that computes cost
   and feasibility.
@@ -24,6 +25,7 @@ from vrp.errors import InputError, SolverError
 if TYPE_CHECKING:
     from vrp.formats.io import read_instance, read_solution, write_instance, write_solution
     from vrp.model.evaluate import Evaluation, Violation, evaluate
+    from vrp.model.fleet import VehicleType
     from vrp.model.instance import Instance
     from vrp.model.solution import Route, Solution
     from vrp.model.variants import Variant, all_variants, parse_variant
@@ -41,6 +43,7 @@ _WHERE = {
     "Route": "vrp.model.solution",
     "Solution": "vrp.model.solution",
     "Variant": "vrp.model.variants",
+    "VehicleType": "vrp.model.fleet",
     "all_variants": "vrp.model.variants",
     "parse_variant": "vrp.model.variants",
 }
@@ -53,6 +56,7 @@ __all__ = [
     "Solution",
     "SolverError",
     "Variant",
+    "VehicleType",
     "Violation",
     "all_variants",
     "evaluate",

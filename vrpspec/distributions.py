@@ -12,6 +12,8 @@ Everything lives in the unit square with speed 1:
   length uniform in `WINDOW_LENGTH_RANGE`;
 - L: ``U(2 m, max(DISTANCE_LIMIT_CAP, 2 m + 1e-6))`` with m the largest depot-customer
   distance.
+- H (a fleet, `vrp.model.generate` only): see `FLEET_CAPACITY_RATIOS` and the constants
+  after it.
 """
 
 from __future__ import annotations
@@ -28,3 +30,17 @@ DISTANCE_LIMIT_CAP = 2.8
 def capacity_for(num_customers: int) -> int:
     """Vehicle capacity Q for ``num_customers`` customers: ``30 + n // 5`` above 20, else 30."""
     return 30 + num_customers // 5 if num_customers > 20 else 30
+
+
+# -- fleets (H) ------------------------------------------------------------------------------
+# A type mix in the manner of the HFVRP sets (Golden et al. 1984, Taillard 1999): a few types
+# of growing capacity whose fixed cost grows faster than the capacity and whose cost per unit
+# of distance grows slower. Q is `capacity_for(n)`; the type of capacity Q is always drawn.
+FLEET_TYPES_RANGE = (3, 5)  # number of types, both ends included
+FLEET_CAPACITY_RATIOS = (0.5, 0.75, 1.0, 1.5, 2.0)  # type capacity = round(ratio * Q)
+FLEET_FIXED_COST = 1.0  # fixed cost of the type of capacity Q (about half a route's length)
+FLEET_FIXED_EXPONENT = 1.2  # fixed cost = FLEET_FIXED_COST * ratio ** this
+FLEET_DISTANCE_EXPONENT = 0.5  # distance cost = ratio ** this, to one decimal
+FLEET_DURATION_FACTORS = (0.9, 0.95, 1.0, 1.1, 1.2)  # per ratio: small types are nimbler
+FLEET_RESTRICTED_SHARE = 0.1  # customers (an "old town") only types up to Q may serve
+FLEET_SHORT_SHIFT = 0.75  # TW: types smaller than Q work [0, this * DEPOT_HORIZON]

@@ -24,6 +24,7 @@ import numpy as np
 from vrp.errors import InputError
 from vrp.formats import schema
 from vrp.model.evaluate import Evaluation, evaluate
+from vrp.model.fleet import VehicleType
 from vrp.model.instance import Instance
 from vrp.model.solution import Route, Solution
 
@@ -146,12 +147,7 @@ def _checked_top(data: Any, expected: str, kind: schema.Kind) -> InputError | No
 def instance_from_dict(data: Any, default_name: str = "instance") -> Instance:
     """Build an `Instance` from parsed FORMAT.md JSON, naming the field of any error."""
     schema_error = _checked_top(data, INSTANCE_FORMAT, "instance")
-    if "fleet" in data:
-        raise InputError(
-            "vehicle types (heterogeneous fleets) are not supported yet; describe one kind of"
-            " vehicle under vehicles",
-            field="fleet",
-        )
+    fleet = _fleet(data.get("fleet"))
     for key in ("depots", "customers"):
         if key not in data:
             raise InputError("missing required field", field=key)
@@ -165,17 +161,14 @@ def instance_from_dict(data: Any, default_name: str = "instance") -> Instance:
     dur = _matrix(data.get("duration_matrix"), "duration_matrix", n)
 
     ids: list[str] = []
+    kinds: list[tuple[str, ...] | None] = []
     locs: list[tuple[float, float]] = []
     cols = {k: np.zeros(n) for k in ("delivery", "pickup", "service_time")}
     early, late = np.full(n, -np.inf), np.full(n, np.inf)
     for k, (where, node) in enumerate(nodes):
         if not isinstance(node, dict):
             raise InputError("must be a JSON object", field=where)
-        if "vehicle_types" in node:
-            raise InputError(
-                "vehicle types (heterogeneous fleets) are not supported yet",
-                field=f"{where}.vehicle_types",
-            )
+        kinds.append(_type_ids(node.get("vehicle_types"), f"{where}.vehicle_types"))
         is_depot = k < num_depots
         default_id = f"D{k + 1}" if is_depot else str(k - num_depots + 1)
         node_id = node.get("id", default_id)
@@ -201,8 +194,9 @@ def instance_from_dict(data: Any, default_name: str = "instance") -> Instance:
         raise InputError("missing required field", field="vehicles")
     if not isinstance(vehicles, dict):
         raise InputError("must be a JSON object", field="vehicles")
-    capacity = _required_number(vehicles, "capacity", "vehicles")
-    count = vehicles.get("count")
+    # With a fleet, vehicles.capacity, count and max_distance are not used (FORMAT.md).
+    capacity = None if fleet else _required_number(vehicles, "capacity", "vehicles")
+    count = None if fleet else vehicles.get("count")
     if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
         raise InputError(
             f"must be an integer or null, got {json.dumps(count)}", field="vehicles.count"
@@ -225,7 +219,7 @@ def instance_from_dict(data: Any, default_name: str = "instance") -> Instance:
         tw_late=late,
         capacity=capacity,
         vehicle_count=count,
-        max_distance=_number(vehicles, "max_distance", "vehicles", None),
+        max_distance=None if fleet else _number(vehicles, "max_distance", "vehicles", None),
         open=is_open,
         speed=1.0
         if vehicles.get("speed") is None
@@ -236,10 +230,66 @@ def instance_from_dict(data: Any, default_name: str = "instance") -> Instance:
         duration_matrix=dur,
         ids=tuple(ids),
         name=name,
+        fleet=fleet,
+        vehicle_types=tuple(kinds) if any(k is not None for k in kinds) else (),
     )
     if schema_error is not None:
         raise schema_error
     return inst
+
+
+def _fleet(value: Any) -> tuple[VehicleType, ...]:
+    """The ``fleet`` list as vehicle types (ranges are checked by `Instance`)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        raise InputError("must be a non-empty list of vehicle types", field="fleet")
+    out = []
+    for i, t in enumerate(value):
+        where = f"fleet[{i}]"
+        if not isinstance(t, dict):
+            raise InputError("must be a JSON object", field=where)
+        type_id = t.get("id")
+        if not isinstance(type_id, str) or not type_id:
+            raise InputError(
+                f"must be a non-empty string, got {json.dumps(type_id)}", field=f"{where}.id"
+            )
+        count = t.get("count")
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
+            raise InputError(
+                f"must be an integer or null, got {json.dumps(count)}", field=f"{where}.count"
+            )
+        depot = t.get("depot")
+        if depot is not None and (not isinstance(depot, str | int) or isinstance(depot, bool)):
+            raise InputError(
+                f"must be a depot id or null, got {json.dumps(depot)}", field=f"{where}.depot"
+            )
+        shift = t.get("shift")
+        out.append(
+            VehicleType(
+                id=type_id,
+                capacity=_required_number(t, "capacity", where),
+                count=count,
+                depot=None if depot is None else str(depot),
+                shift=None if shift is None else _pair(shift, f"{where}.shift"),
+                max_distance=_number(t, "max_distance", where, None),
+                fixed_cost=_number(t, "fixed_cost", where, 0.0) or 0.0,
+                distance_cost=_number(t, "distance_cost", where, 1.0),  # type: ignore[arg-type]
+                duration_factor=_number(t, "duration_factor", where, 1.0),  # type: ignore[arg-type]
+            )
+        )
+    return tuple(out)
+
+
+def _type_ids(value: Any, field: str) -> tuple[str, ...] | None:
+    """A customer's ``vehicle_types``: a list of type ids, or None (every type)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise InputError(
+            f"must be a list of vehicle type ids, got {json.dumps(value)}", field=field
+        )
+    return tuple(value)
 
 
 def _num(x: float) -> int | float:
@@ -267,25 +317,49 @@ def instance_to_dict(inst: Instance) -> dict[str, Any]:
             out["time_window"] = [_num(lo), _num(late)]
         if k >= inst.num_depots and inst.service_time[k]:
             out["service_time"] = _num(inst.service_time[k])
+        kinds = inst.vehicle_types[k] if inst.vehicle_types else None
+        if kinds is not None:
+            out["vehicle_types"] = list(kinds)
         return out
 
     D = inst.num_depots
-    return {
+    vehicles: dict[str, Any] = {"open": bool(inst.open), "speed": _num(inst.speed)}
+    if not inst.fleet:
+        vehicles = {
+            "capacity": _num(inst.capacity or 0.0),  # set by `Instance`
+            "count": inst.vehicle_count,
+            "max_distance": None if inst.max_distance is None else _num(inst.max_distance),
+            **vehicles,
+        }
+    out: dict[str, Any] = {
         "format": INSTANCE_FORMAT,
         "name": inst.name,
         "coordinates": inst.coordinates,
         "depots": [node(k) for k in range(D)],
         "customers": [node(k) for k in range(D, inst.num_nodes)],
-        "vehicles": {
-            "capacity": _num(inst.capacity),
-            "count": inst.vehicle_count,
-            "max_distance": None if inst.max_distance is None else _num(inst.max_distance),
-            "open": bool(inst.open),
-            "speed": _num(inst.speed),
-        },
-        "backhaul": inst.backhaul,
-        "distance_matrix": _matrix_out(inst.distance_matrix),
-        "duration_matrix": _matrix_out(inst.duration_matrix),
+        "vehicles": vehicles,
+    }
+    if inst.fleet:
+        out["fleet"] = [_vehicle_type_out(t) for t in inst.fleet]
+    out.update(
+        backhaul=inst.backhaul,
+        distance_matrix=_matrix_out(inst.distance_matrix),
+        duration_matrix=_matrix_out(inst.duration_matrix),
+    )
+    return out
+
+
+def _vehicle_type_out(t: VehicleType) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "count": t.count,
+        "capacity": _num(t.capacity),
+        "depot": t.depot,
+        "shift": None if t.shift is None else [_num(x) for x in t.shift],
+        "max_distance": None if t.max_distance is None else _num(t.max_distance),
+        "fixed_cost": _num(t.fixed_cost),
+        "distance_cost": _num(t.distance_cost),
+        "duration_factor": _num(t.duration_factor),
     }
 
 
@@ -343,12 +417,12 @@ def solution_from_dict(data: Any, inst: Instance | None = None) -> Solution:
             isinstance(c, int) and not isinstance(c, bool) for c in cust
         ):
             raise InputError("must be a list of node indices", field=f"{where}.customers")
-        if "vehicle" in r:
+        vehicle = r.get("vehicle")
+        if vehicle is not None and not isinstance(vehicle, str):
             raise InputError(
-                "vehicle types (heterogeneous fleets) are not supported yet",
-                field=f"{where}.vehicle",
+                f"must be a vehicle type id, got {json.dumps(vehicle)}", field=f"{where}.vehicle"
             )
-        out.append(Route(depot, cust))
+        out.append(Route(depot, cust, vehicle))
     if schema_error is not None:
         raise schema_error
     return Solution(out)
@@ -406,13 +480,20 @@ def solution_to_dict(
         cost=float(f"{ev.cost:.12g}"),
         feasible=ev.feasible,
         runtime_s=None if runtime_s is None else round(runtime_s, 3),
-        routes=[{"depot": r.depot, "customers": list(r.customers)} for r in sol.routes],
+        routes=[_route_out(r) for r in sol.routes],
     )
     if not ev.feasible:
         out["violations"] = [
             {"rule": v.rule, "route": v.route, "node": v.node, "message": v.message}
             for v in ev.violations
         ]
+    return out
+
+
+def _route_out(r: Route) -> dict[str, Any]:
+    out: dict[str, Any] = {"depot": r.depot, "customers": list(r.customers)}
+    if r.vehicle is not None:
+        out["vehicle"] = r.vehicle
     return out
 
 

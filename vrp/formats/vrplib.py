@@ -49,6 +49,20 @@ leaves at the depot's earliest), and ``VEHICLES_DEPOT_SECTION``'s fleet per depo
 (``VEHICLES`` becomes the limit over all depots). In its ``.sol`` files ``Route #k`` is
 vehicle k and starts at that vehicle's depot (`read_external_solution` with ``instance=``).
 
+Heterogeneous fleets (``TYPE: HFVRP``, Pessoa et al. 2018 in PyVRP's dialect, the
+``hfvrp`` set): ``CAPACITY_SECTION``, ``VEHICLES_FIXED_COST_SECTION`` and
+``VEHICLES_UNIT_DISTANCE_COST_SECTION`` give one line per vehicle; consecutive vehicles with
+the same three values become one vehicle type (ids ``t1``, ``t2``, ... in file order) whose
+``count`` is their number. The convention of the best-known costs: the file's fixed and unit
+distance costs divided by 100 (PyVRP's dialect multiplied them by 100) over **unrounded**
+Euclidean distances, although the files say ``EUC_2D`` (X101-FSMFD: its ``.sol`` costs
+35,170.24 so, as stated). In a ``.sol``, ``Route #k`` is vehicle k, so its type is vehicle k's
+(`read_external_solution` with ``instance=``). 26 of the 67 ``.sol`` files state their cost
+in PyVRP's ``exact`` units instead (every arc ``round(1000 d)`` and the costs x 100: 10^5
+times ours, e.g. X129-FSMFD's 5921884811); a stated HFVRP cost of `EXACT_COST_FLOOR` or more
+is read in those units and divided by 10^5 (`ExternalSolution.cost`), which agrees with our
+cost of its routes within 3e-7 relative (the rounding of its arcs).
+
 Checked, not trusted: a ``TYPE``, a specification line or a section the project cannot
 express is refused in one line naming it (prizes, vehicle types, release times, ...), never
 dropped in silence.
@@ -64,13 +78,14 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from vrp.errors import InputError
+from vrp.model.fleet import VehicleType
 from vrp.model.instance import Instance
 from vrp.model.solution import Route, Solution
 
@@ -86,7 +101,7 @@ _SECTION = re.compile(r"^\s*([A-Z_]+_SECTION)\s*:?\s*$", re.MULTILINE)
 _SPECIFICATION = re.compile(r"^\s*([A-Z][A-Z0-9_]*)\s*:", re.MULTILINE)
 
 # What vrp reads of a VRPLIB file. Anything else is refused, with the reason when it is known.
-_TYPES = ("CVRP", "DCVRP", "VRPB", "VRPMPD", "VRPTW", "CVRPTW", "MDVRPTW")
+_TYPES = ("CVRP", "DCVRP", "VRPB", "VRPMPD", "VRPTW", "CVRPTW", "MDVRPTW", "HFVRP")
 _SPECIFICATIONS = {
     "NAME", "COMMENT", "TYPE", "DIMENSION", "CAPACITY", "VEHICLES", "DISTANCE", "SERVICE_TIME",
     "EDGE_WEIGHT_TYPE", "EDGE_WEIGHT_FORMAT", "NODE_COORD_TYPE", "DISPLAY_DATA_TYPE",
@@ -96,15 +111,12 @@ _SECTIONS = {
     "NODE_COORD_SECTION", "DEMAND_SECTION", "DEPOT_SECTION", "EDGE_WEIGHT_SECTION",
     "BACKHAUL_SECTION", "PICKUP_AND_DELIVERY_SECTION", "TIME_WINDOW_SECTION",
     "SERVICE_TIME_SECTION", "VEHICLES_DEPOT_SECTION", "DISPLAY_DATA_SECTION",
+    "CAPACITY_SECTION", "VEHICLES_FIXED_COST_SECTION", "VEHICLES_UNIT_DISTANCE_COST_SECTION",
 }  # fmt: skip
-_FLEET = "vehicle types (heterogeneous fleets) are not supported yet"
+_FLEET = "vehicle types are read from TYPE: HFVRP files with per-vehicle sections only"
 _CANNOT = {
-    "HFVRP": _FLEET,
     "HVRP": _FLEET,
     "FSMVRP": _FLEET,
-    "CAPACITY_SECTION": _FLEET,
-    "VEHICLES_FIXED_COST_SECTION": _FLEET,
-    "VEHICLES_UNIT_DISTANCE_COST_SECTION": _FLEET,
     "VEHICLES_FIXED_COST": _FLEET,
     "VEHICLES_UNIT_DISTANCE_COST": _FLEET,
     "PCVRP": "prizes cannot be expressed: every customer must be served",
@@ -119,6 +131,11 @@ _CANNOT = {
 }
 # PyVRP's `exact` units of the MDVRPTW set: distances and times x 1000, each arc rounded.
 _EXACT_SCALE = 1000.0
+# The HFVRP files' costs are x 100 of the published ones (PyVRP's dialect).
+_HFVRP_COST_SCALE = 100.0
+EXACT_COST_FLOOR = 1e8
+"""An HFVRP ``.sol`` cost at least this large is in PyVRP's ``exact`` units (10^5 x ours); no
+cost of the set in our units exceeds 10^6."""
 
 
 @dataclass(frozen=True)
@@ -169,8 +186,11 @@ def read_external_solution(
     """
     p = Path(path)
     depots = _vehicle_depots(Path(instance)) if instance is not None else None
+    kinds = _vehicle_kinds(Path(instance)) if instance is not None else None
+    if kinds is not None:
+        depots = [0] * len(kinds)
     num_depots = 1 if depots is None else max(depots) + 1
-    routes: list[tuple[int, list[int]]] = []
+    routes: list[tuple[int, list[int], str | None]] = []
     cost: float | None = None
     for lineno, line in enumerate(_read_text(p).splitlines(), start=1):
         s = line.strip()
@@ -196,7 +216,8 @@ def read_external_solution(
                     path=str(p),
                 )
             if customers:  # an empty route is an unused vehicle
-                routes.append((0 if depots is None else depots[vehicle - 1], customers))
+                depot = 0 if depots is None else depots[vehicle - 1]
+                routes.append((depot, customers, None if kinds is None else kinds[vehicle - 1]))
         elif s.lower().startswith("cost"):
             try:
                 cost = float(s[4:].strip(" :\t"))
@@ -206,7 +227,60 @@ def read_external_solution(
                 ) from None
     if not routes:
         raise InputError("no 'Route #i: ...' lines: not a solution file", path=str(p))
-    return ExternalSolution(Solution([Route(d, c) for d, c in routes]), cost)
+    if kinds is not None and cost is not None and cost >= EXACT_COST_FLOOR:
+        cost /= _EXACT_SCALE * _HFVRP_COST_SCALE  # PyVRP's exact units (module doc)
+    return ExternalSolution(Solution([Route(d, c, k) for d, c, k in routes]), cost)
+
+
+def _vehicle_kinds(instance: Path) -> list[str] | None:
+    """The vehicle type id of each vehicle of an HFVRP file, or None for another file."""
+    text = _read_text(instance)
+    if not _section_tokens(text, "CAPACITY_SECTION"):
+        return None
+    from vrplib.parse import parse_vrplib
+
+    try:
+        data = parse_vrplib(text, compute_edge_weights=False)
+        return _hfvrp_fleet(data)[1]
+    except InputError as e:
+        raise e.with_path(str(instance)) from None
+    except (ValueError, RuntimeError, IndexError, KeyError, TypeError) as e:
+        raise InputError(f"cannot parse as VRPLIB: {_one_line(e)}", path=str(instance)) from None
+
+
+def _hfvrp_fleet(data: dict[str, Any]) -> tuple[tuple[VehicleType, ...], list[str]]:
+    """The vehicle types of an HFVRP file (module doc), and the type id of each vehicle."""
+    caps = np.atleast_1d(np.asarray(data.get("capacity"), dtype=float))
+    k = len(caps)
+    fixed = data.get("vehicles_fixed_cost")
+    unit = data.get("vehicles_unit_distance_cost")
+    fixed = np.zeros(k) if fixed is None else _array(fixed, (k,), "VEHICLES_FIXED_COST_SECTION")
+    unit = (
+        np.full(k, _HFVRP_COST_SCALE)
+        if unit is None
+        else _array(unit, (k,), "VEHICLES_UNIT_DISTANCE_COST_SECTION")
+    )
+    if "vehicles" in data and _positive_int(data, "vehicles") != k:
+        raise InputError(f"{k} vehicles in CAPACITY_SECTION", field="VEHICLES")
+    types: list[VehicleType] = []
+    kinds: list[str] = []
+    last: tuple[float, float, float] | None = None
+    for q, f, u in zip(caps.tolist(), fixed.tolist(), unit.tolist(), strict=True):
+        if (q, f, u) == last:
+            types[-1] = replace(types[-1], count=(types[-1].count or 0) + 1)
+        else:
+            types.append(
+                VehicleType(
+                    id=f"t{len(types) + 1}",
+                    capacity=q,
+                    count=1,
+                    fixed_cost=f / _HFVRP_COST_SCALE,
+                    distance_cost=u / _HFVRP_COST_SCALE,
+                )
+            )
+            last = (q, f, u)
+        kinds.append(types[-1].id)
+    return tuple(types), kinds
 
 
 def _vehicle_depots(instance: Path) -> list[int] | None:
@@ -294,7 +368,16 @@ def _from_vrplib(text: str, name: str) -> Instance:
     except (ValueError, RuntimeError, IndexError, KeyError, TypeError) as e:
         raise InputError(f"cannot parse as VRPLIB: {_one_line(e)}") from None
     n = _positive_int(data, "dimension")
-    capacity = _number(data, "capacity")
+    fleet: tuple[VehicleType, ...] = ()
+    if kind == "HFVRP" or "capacity_section" in text.lower():
+        if np.ndim(data.get("capacity")) == 0:
+            raise InputError(
+                "an HFVRP file gives one capacity per vehicle", field="CAPACITY_SECTION"
+            )
+        fleet = _hfvrp_fleet(data)[0]
+        capacity = None
+    else:
+        capacity = _number(data, "capacity")
     if "vehicles_max_duration" in data and kind != "MDVRPTW":
         raise InputError(
             "a route duration limit is read only from MDVRPTW files, where it is relaxed"
@@ -379,9 +462,11 @@ def _from_vrplib(text: str, name: str) -> Instance:
         late[0] = min(late[0], limit)
 
     vehicles = data.get("vehicles")
-    count = None if vehicles is None else _positive_int(data, "vehicles")
+    count = None if vehicles is None or fleet else _positive_int(data, "vehicles")
     if count is None and (augerat := _AUGERAT.fullmatch(name)):
         count = int(augerat.group(1))
+    if fleet:  # the BKS are over unrounded Euclidean distances (module doc)
+        distance_matrix = None
     return Instance(
         num_depots=num_depots,
         locations=locations,
@@ -395,6 +480,7 @@ def _from_vrplib(text: str, name: str) -> Instance:
         backhaul=backhaul,
         distance_matrix=distance_matrix,
         name=name,
+        fleet=fleet,
     )
 
 

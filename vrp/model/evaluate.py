@@ -10,6 +10,15 @@ Every solver's answer, every environment rollout and every benchmark figure goes
    ``latest`` unless open.
 5. ``capacity`` / ``backhaul-order``: the load rule of the backhaul mode.
 6. ``fleet-size``: at most ``count`` routes.
+
+With a fleet (FORMAT.md "Fleets"), rules 1-6 hold per route with its type's capacity,
+distance limit, travel times and shift, and:
+
+7. ``vehicle``: the route names a type of the fleet; ``vehicle-depot``: from the type's depot
+   when it has one; ``shift``: back by the shift's end (``depot-deadline`` when the depot's
+   latest is the earlier); ``vehicle-count``: at most ``count`` routes of a type.
+8. ``vehicle-type``: every customer on the route allows its type.
+9. The cost of a route is ``fixed_cost + distance_cost * distance``, summed over routes.
 """
 
 from __future__ import annotations
@@ -53,7 +62,8 @@ class Violation:
 
 @dataclass(frozen=True)
 class RouteStats:
-    """What one route uses: distance, time (leave to finish), peak load, totals."""
+    """What one route uses: distance, time (leave to finish), peak load, totals, and its cost
+    (its distance without a fleet; rule 9 with one) and vehicle type (index in the fleet)."""
 
     distance: float
     start_time: float
@@ -61,11 +71,17 @@ class RouteStats:
     max_load: float
     delivery: float
     pickup: float
+    cost: float | None = None  # None: the distance (no fleet)
+    vehicle: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.cost is None:
+            object.__setattr__(self, "cost", self.distance)
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Cost (total distance), feasibility and every violation of a solution."""
+    """Cost (total distance; with a fleet, rule 9), feasibility and every violation."""
 
     cost: float
     violations: tuple[Violation, ...]
@@ -74,6 +90,11 @@ class Evaluation:
     @property
     def feasible(self) -> bool:
         return not self.violations
+
+    @property
+    def distance(self) -> float:
+        """The total distance of the scored routes (the cost, without a fleet)."""
+        return float(sum(st.distance for st in self.routes))
 
 
 def evaluate(instance: Instance, solution: Solution) -> Evaluation:
@@ -108,13 +129,25 @@ def evaluate(instance: Instance, solution: Solution) -> Evaluation:
                 )
             else:
                 seen[c] = r
-        st = _route(instance, r, route, violations)
+        t = _vehicle(instance, r, route, violations)
+        st = _route(instance, r, route, violations, t)
         stats.append(st)
-        total += st.distance
+        total += st.distance if st.vehicle is None else st.cost  # type: ignore[operator]
 
     missing = [c for c in instance.customers if c not in seen]
     for c in missing:
         violations.append(Violation("visits", None, c, "customer is not visited"))
+    for t, vtype in enumerate(instance.fleet):
+        used = sum(1 for st in stats if st.vehicle == t)
+        if vtype.count is not None and used > vtype.count:
+            violations.append(
+                Violation(
+                    "vehicle-count",
+                    None,
+                    None,
+                    f"{used} routes of type {vtype.id!r} > its count {vtype.count}",
+                )
+            )
     if instance.vehicle_count is not None and len(solution.routes) > instance.vehicle_count:
         violations.append(
             Violation(
@@ -127,27 +160,83 @@ def evaluate(instance: Instance, solution: Solution) -> Evaluation:
     return Evaluation(cost=float(total), violations=tuple(violations), routes=tuple(stats))
 
 
-def _route(inst: Instance, r: int, route: Route, out: list[Violation]) -> RouteStats:
-    dist, dur = inst.distances, inst.durations
+def _vehicle(inst: Instance, r: int, route: Route, out: list[Violation]) -> int | None:
+    """Rules 7 and 8 that need no schedule: the route's type, its depot and its customers.
+    Returns the type's index, or None (no fleet, or no known type named)."""
+    if not inst.fleet:
+        if route.vehicle is not None:
+            out.append(
+                Violation(
+                    "vehicle",
+                    r,
+                    None,
+                    f"names vehicle type {route.vehicle!r}, but the instance has no fleet",
+                )
+            )
+        return None
+    if route.vehicle is None:
+        out.append(Violation("vehicle", r, None, "the route names no vehicle type"))
+        return None
+    t = inst.type_index(route.vehicle)
+    if t is None:
+        known = ", ".join(v.id for v in inst.fleet)
+        out.append(
+            Violation("vehicle", r, None, f"unknown vehicle type {route.vehicle!r} ({known})")
+        )
+        return None
+    home = inst.type_depots[t]
+    if home is not None and route.depot != home:
+        out.append(
+            Violation(
+                "vehicle-depot",
+                r,
+                route.depot,
+                f"type {route.vehicle!r} is based at depot {inst.ids[home]!r}, not "
+                f"{inst.ids[route.depot]!r}",
+            )
+        )
+    assert inst.allowed is not None
+    for c in route.customers:
+        if not inst.allowed[c, t]:
+            kinds = ", ".join(inst.vehicle_types[c] or ())
+            out.append(
+                Violation(
+                    "vehicle-type",
+                    r,
+                    c,
+                    f"type {route.vehicle!r} may not serve this customer (allowed: {kinds})",
+                )
+            )
+    return t
+
+
+def _route(
+    inst: Instance, r: int, route: Route, out: list[Violation], t: int | None = None
+) -> RouteStats:
+    dist = inst.distances
+    dur = inst.durations if t is None else inst.type_durations(t)
+    vtype = None if t is None else inst.fleet[t]
     depot = route.depot
     path = np.asarray([depot, *route.customers] + ([] if inst.open else [depot]))
     distance = float(dist[path[:-1], path[1:]].sum())
 
-    if inst.max_distance is not None and _exceeds(distance, inst.max_distance):
+    limit = inst.max_distance if vtype is None else vtype.max_distance
+    if limit is not None and _exceeds(distance, limit):
+        where = "vehicles.max_distance" if vtype is None else f"the max_distance of {vtype.id!r}"
         out.append(
             Violation(
                 "distance-limit",
                 r,
                 None,
-                f"route distance {distance:.6g} > vehicles.max_distance {inst.max_distance:.6g}",
+                f"route distance {distance:.6g} > {where} {limit:.6g}",
             )
         )
 
-    # Rule 4: time.
-    start = inst.depot_start(depot)
-    t, prev = start, depot
+    # Rule 4: time (rule 7: a type leaves at its shift's start and is back by its end).
+    start = inst.depot_start(depot) if t is None else inst.type_start(t, depot)
+    clock, prev = start, depot
     for c in route.customers:
-        arrival = t + dur[prev, c]
+        arrival = clock + dur[prev, c]
         begin = max(arrival, inst.tw_early[c])
         if _exceeds(begin, inst.tw_late[c]):
             out.append(
@@ -158,25 +247,39 @@ def _route(inst: Instance, r: int, route: Route, out: list[Violation]) -> RouteS
                     f"service starts at {begin:.6g} > latest {inst.tw_late[c]:.6g}",
                 )
             )
-        t = begin + inst.service_time[c]
+        clock = begin + inst.service_time[c]
         prev = c
-    end = t
+    end = clock
     if not inst.open:
-        end = t + dur[prev, depot]
-        if _exceeds(end, inst.tw_late[depot]):
-            out.append(
-                Violation(
-                    "depot-deadline",
-                    r,
-                    depot,
-                    f"back at the depot at {end:.6g} > latest {inst.tw_late[depot]:.6g}",
+        end = clock + dur[prev, depot]
+        deadline = float(inst.tw_late[depot]) if t is None else inst.type_deadline(t, depot)
+        if _exceeds(end, deadline):
+            if deadline < inst.tw_late[depot]:
+                assert vtype is not None
+                out.append(
+                    Violation(
+                        "shift",
+                        r,
+                        depot,
+                        f"back at the depot at {end:.6g} > the end of the shift of "
+                        f"{vtype.id!r} {deadline:.6g}",
+                    )
                 )
-            )
+            else:
+                out.append(
+                    Violation(
+                        "depot-deadline",
+                        r,
+                        depot,
+                        f"back at the depot at {end:.6g} > latest {deadline:.6g}",
+                    )
+                )
 
     # Rule 5: load.
     cust = np.asarray(route.customers)
     deliv, pick = inst.delivery[cust], inst.pickup[cust]
-    q = inst.capacity
+    q = inst.capacity if vtype is None else vtype.capacity
+    assert q is not None  # `Instance` always sets it
     total_d, total_p = float(deliv.sum()), float(pick.sum())
     kind = inst.backhaul_kind
     if kind == "mixed":
@@ -230,4 +333,6 @@ def _route(inst: Instance, r: int, route: Route, out: list[Violation]) -> RouteS
         max_load=float(peak),
         delivery=total_d,
         pickup=total_p,
+        cost=None if vtype is None else vtype.route_cost(distance),  # rule 9
+        vehicle=t,
     )

@@ -1,4 +1,4 @@
-"""Seeded random instances for every one of the 48 variants (RouteFinder's distributions).
+"""Seeded random instances for every one of the 96 variants (RouteFinder's distributions).
 
 The distributions follow the RouteFinder paper (Berto et al., 2024) so that test sets made
 here compare with its tables. Every instance lives in the unit square with speed 1:
@@ -29,13 +29,38 @@ All random numbers are drawn in one fixed order whatever the variant, and featur
 variant lacks are dropped afterwards: with the same seed and size, ``cvrp``, ``vrptw`` and
 ``mdovrpmbltw`` share their customer locations and demands, and differ only in the features
 that name them.
+
+**Fleets** (the ``h`` variants): the instance of the variant without ``h`` is drawn first,
+then a fleet in the manner of the HFVRP sets (constants in `vrpspec.distributions`):
+
+- 3 to 5 types (`FLEET_TYPES_RANGE`); capacities ``round(r * Q)`` for ratios r drawn from
+  `FLEET_CAPACITY_RATIOS` (0.5, 0.75, 1, 1.5, 2), the ratio 1 always among them; type ids
+  ``Q<capacity>``;
+- fixed cost ``FLEET_FIXED_COST * r ** 1.2`` (about half a route's length for r = 1, growing
+  faster than the capacity), distance cost ``r ** 0.5`` to one decimal (growing slower), travel
+  time factor 0.9, 0.95, 1, 1.1, 1.2 by ratio (small types are nimbler);
+- counts null (as many vehicles of each type as needed, the fleet-size-and-mix setting);
+- each customer is restricted with probability `FLEET_RESTRICTED_SHARE` (0.1) to the types up
+  to Q (an old town that large trucks may not enter);
+- MD: the type of ratio 1 may use any depot, every other type is based at a depot drawn
+  uniformly;
+- L: every type gets the drawn ``max_distance``;
+- TW: types smaller than Q work a shift ``[0, FLEET_SHORT_SHIFT * 4.6]``, the others the
+  depot's window.
+
+The type of ratio 1 has the capacity Q, travel time factor 1, the full shift, the distance
+limit and any depot, and every customer allows it: every customer can still be served alone
+from the first depot, so every fleet instance is feasible too.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from vrp.errors import InputError
+from vrp.model.fleet import VehicleType
 from vrp.model.instance import Instance
 from vrp.model.variants import Variant, parse_variant
 from vrpspec.distances import euclidean_matrix
@@ -44,6 +69,14 @@ from vrpspec.distributions import (
     DEMAND_RANGE,
     DEPOT_HORIZON,
     DISTANCE_LIMIT_CAP,
+    FLEET_CAPACITY_RATIOS,
+    FLEET_DISTANCE_EXPONENT,
+    FLEET_DURATION_FACTORS,
+    FLEET_FIXED_COST,
+    FLEET_FIXED_EXPONENT,
+    FLEET_RESTRICTED_SHARE,
+    FLEET_SHORT_SHIFT,
+    FLEET_TYPES_RANGE,
     NUM_DEPOTS_MD,
     SERVICE_TIME_RANGE,
     WINDOW_LENGTH_RANGE,
@@ -152,7 +185,7 @@ def _draw(v: Variant, n: int, rng: np.random.Generator, name: str) -> Instance:
         max_distance = low + limit_u * (high - low)
 
     zeros = np.zeros(D)
-    return Instance(
+    inst = Instance(
         num_depots=D,
         locations=locations,
         delivery=np.concatenate([zeros, delivery]),
@@ -167,6 +200,52 @@ def _draw(v: Variant, n: int, rng: np.random.Generator, name: str) -> Instance:
         speed=1.0,
         backhaul="mixed" if v.backhaul == "mixed" else "classic",
         name=name,
+    )
+    return with_fleet(inst, rng) if v.fleet else inst
+
+
+def with_fleet(inst: Instance, rng: np.random.Generator) -> Instance:
+    """``inst`` with a fleet drawn as the module docstring says, in place of its one kind of
+    vehicle (its capacity is Q, its ``max_distance`` every type's). Draws the same numbers
+    whatever the instance."""
+    lo, hi = FLEET_TYPES_RANGE
+    k = int(rng.integers(lo, hi + 1))
+    middle = FLEET_CAPACITY_RATIOS.index(1.0)
+    others = [i for i in range(len(FLEET_CAPACITY_RATIOS)) if i != middle]
+    picked = sorted([middle, *rng.choice(others, size=k - 1, replace=False).tolist()])
+    restricted = rng.random(inst.num_customers) < FLEET_RESTRICTED_SHARE
+    homes = rng.integers(inst.num_depots, size=len(FLEET_CAPACITY_RATIOS))
+
+    q = inst.capacity
+    assert q is not None
+    timed = inst.has_time_windows
+    fleet = []
+    for i in picked:
+        r = FLEET_CAPACITY_RATIOS[i]
+        small = r < 1.0
+        fleet.append(
+            VehicleType(
+                id=f"Q{round(r * q)}",
+                capacity=float(round(r * q)),
+                depot=None if r == 1.0 else inst.ids[int(homes[i])],
+                shift=(0.0, round(FLEET_SHORT_SHIFT * DEPOT_HORIZON, 6))
+                if timed and small
+                else None,
+                max_distance=inst.max_distance,
+                fixed_cost=round(FLEET_FIXED_COST * r**FLEET_FIXED_EXPONENT, 3),
+                distance_cost=round(r**FLEET_DISTANCE_EXPONENT, 1),
+                duration_factor=FLEET_DURATION_FACTORS[i],
+            )
+        )
+    up_to_q = tuple(t.id for t in fleet if t.capacity <= q)
+    kinds = [None] * inst.num_depots + [up_to_q if x else None for x in restricted]
+    return replace(
+        inst,
+        capacity=None,
+        vehicle_count=None,
+        max_distance=None,
+        fleet=tuple(fleet),
+        vehicle_types=tuple(kinds),
     )
 
 

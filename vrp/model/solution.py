@@ -8,14 +8,17 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Route:
-    """One route: its depot (node index) and its customers in visiting order (node indices)."""
+    """One route: its depot (node index), its customers in visiting order (node indices) and,
+    with a fleet, the id of its vehicle type (None otherwise)."""
 
     depot: int
     customers: tuple[int, ...]
+    vehicle: str | None = None
 
-    def __init__(self, depot: int, customers: Iterable[int]):
+    def __init__(self, depot: int, customers: Iterable[int], vehicle: str | None = None):
         object.__setattr__(self, "depot", int(depot))
         object.__setattr__(self, "customers", tuple(int(c) for c in customers))
+        object.__setattr__(self, "vehicle", None if vehicle is None else str(vehicle))
 
     def __len__(self) -> int:
         return len(self.customers)

@@ -213,6 +213,12 @@ def one_customer_plan(instance: Instance) -> Solution:
 
     customer = instance.num_depots
     plans = [Solution([Route(d, [customer])]) for d in range(instance.num_depots)]
+    if instance.fleet:  # every type from every depot it may use
+        plans = [
+            Solution([Route(d, [customer], t.id)])
+            for i, t in enumerate(instance.fleet)
+            for d in instance.type_depot_nodes(i)
+        ]
     scored = [(not (ev := evaluate(instance, p)).feasible, ev.cost, k) for k, p in enumerate(plans)]
     return plans[min(scored)[2]]
 

@@ -25,6 +25,9 @@ def check_solvable(inst: Instance) -> None:
     """Raise `InputError` if ``inst`` has obviously no feasible solution, or numbers no
     engine can add up (distances or durations that overflow a floating-point number)."""
     check_numbers(inst)
+    if inst.fleet:
+        _check_fleet(inst)
+        return
     D = inst.num_depots
     cust = np.arange(D, inst.num_nodes)
     depots = np.arange(D)
@@ -82,6 +85,50 @@ def check_solvable(inst: Instance) -> None:
                     f"{count} vehicles x capacity {inst.capacity:g} = {fleet:g} "
                     f"< total {label} {total:g}",
                     field="vehicles.count",
+                )
+
+
+def _check_fleet(inst: Instance) -> None:
+    """`check_solvable` with a fleet: every customer can be served alone by some type it
+    allows, from a depot that type may use (its load is checked by `Instance`); and a fleet
+    whose every type has a count can carry the total load."""
+    D = inst.num_depots
+    cust = np.arange(D, inst.num_nodes)
+    assert inst.allowed is not None
+    served = np.zeros(len(cust), dtype=bool)
+    for t, vtype in enumerate(inst.fleet):
+        dur = inst.type_durations(t)
+        for d in inst.type_depot_nodes(t):
+            begin = np.maximum(inst.type_start(t, d) + dur[d, cust], inst.tw_early[cust])
+            ok = ~_over(begin, inst.tw_late[cust]) & inst.allowed[cust, t]
+            if not inst.open:
+                back = begin + inst.service_time[cust] + dur[cust, d]
+                ok &= ~_over(back, np.array(inst.type_deadline(t, d)))
+            if vtype.max_distance is not None:
+                trip = inst.distances[d, cust] + (0.0 if inst.open else inst.distances[cust, d])
+                ok &= ~_over(trip, vtype.max_distance)
+            served |= ok
+    bad = np.flatnonzero(~served)
+    if bad.size:
+        node = int(cust[bad[0]])
+        others = f" ({bad.size - 1} more customers too)" if bad.size > 1 else ""
+        raise InputError(
+            "cannot be served by any route: no vehicle type allowed to serve it can reach its "
+            "time window, be back by its shift's end and depot's latest time, and keep to its "
+            f"max_distance, from any depot it may use{others}",
+            field=f"{node_field(D, node)} (id {inst.ids[node]!r})",
+        )
+    if all(t.count is not None for t in inst.fleet):
+        fleet = sum(t.count * t.capacity for t in inst.fleet)  # type: ignore[operator]
+        for label, total in (
+            ("delivery", float(inst.delivery.sum())),
+            ("pickup", float(inst.pickup.sum())),
+        ):
+            if _over(np.array(total), fleet):
+                raise InputError(
+                    f"the vehicle types' counts x capacities add up to {fleet:g} < total "
+                    f"{label} {total:g}",
+                    field="fleet",
                 )
 
 

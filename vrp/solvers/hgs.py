@@ -60,6 +60,8 @@ class HGSSolver:
             missing.append("a distance limit")
         if variant.time_windows:
             missing.append("time windows")
+        if variant.fleet:
+            missing.append("vehicle types (a fleet)")
         if missing:
             return "HGS-CVRP solves CVRP only; it has no " + ", ".join(missing)
         return None

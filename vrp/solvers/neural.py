@@ -96,9 +96,16 @@ class NeuralSolver:
         self.threads = threads
 
     def unsupported(self, variant: Variant) -> str | None:
+        if variant.fleet:
+            return (
+                "the policy was trained on one kind of vehicle; it has no vehicle types "
+                "(a fleet) yet (use --solver pyvrp or ortools)"
+            )
         return None
 
     def unsupported_instance(self, instance: Instance) -> str | None:
+        if instance.fleet:
+            return self.unsupported(instance.variant)
         count = instance.vehicle_count
         if count is not None and count < instance.num_customers:
             return (

@@ -1,4 +1,4 @@
-"""OR-Tools routing (``pywrapcp``) for all 48 variants, with the rules of FORMAT.md exactly.
+"""OR-Tools routing (``pywrapcp``) for all 96 variants, with the rules of FORMAT.md exactly.
 
 **Integers.** OR-Tools works in integers, so every time and distance is multiplied by one
 power of ten chosen from the data (`_scale`): the largest cumulative value any route can
@@ -42,6 +42,9 @@ are feasible under `evaluate()`. Only arc costs (the objective) round to the nea
   bounds the two totals only. (The equivalent link "load at start == deliveries made at
   the end" leaves OR-Tools' first-solution heuristics without any solution at n = 1000;
   these per-node sums propagate locally and path-cheapest-arc succeeds.)
+
+**Fleets** (vehicle types, FORMAT.md rules 7-9): per-vehicle capacities, arc costs, fixed
+costs, depots, shifts and travel times; the model is in `vrp.solvers.ortools_fleet`.
 
 **Search** (`_parameters`): an iterated local search with SISR ruin-and-recreate and
 simulated-annealing acceptance with automatic temperatures (``SolveWithIteratedLocalSearch``);
@@ -125,7 +128,7 @@ class ORToolsSolver:
         self.first_solution = first_solution
 
     def unsupported(self, variant: Variant) -> str | None:
-        """None: all 48 variants are modelled exactly."""
+        """None: all 96 variants are modelled exactly."""
         return None
 
     def unsupported_instance(self, instance: Instance) -> str | None:
@@ -169,12 +172,26 @@ def _search(
 
     original = instance
     instance, order = _relabelled(instance, seed)
-    data = _scale(instance)
-    depots = _fleet(instance)
+    kinds: list[str | None]
+    if instance.fleet:
+        from vrp.solvers import ortools_fleet
+
+        data, extra = ortools_fleet.fleet_scale(instance)
+        fleet = ortools_fleet.vehicles(instance)
+        depots = fleet.depots
+        kinds = [instance.fleet[t].id for t in fleet.types]
+    else:
+        data = _scale(instance)
+        depots = _fleet(instance)
+        kinds = [None] * len(depots)
     manager = pywrapcp.RoutingIndexManager(instance.num_nodes, len(depots), depots, depots)
     routing = pywrapcp.RoutingModel(manager)
-    _model(instance, data, manager, routing, depots)
-    drop_penalty = _droppable(instance, data, manager, routing)
+    if instance.fleet:
+        ortools_fleet.fleet_model(instance, data, extra, fleet, manager, routing)
+        drop_penalty = ortools_fleet.droppable(instance, data, extra, manager, routing)
+    else:
+        _model(instance, data, manager, routing, depots)
+        drop_penalty = _droppable(instance, data, manager, routing)
     params, use_ils = _parameters(instance.variant, metaheuristic, first_solution)
 
     def routes_of(value: Callable[[Any], int]) -> Solution | None:
@@ -186,7 +203,7 @@ def _search(
                 customers.append(int(order[manager.IndexToNode(index)]))
                 index = value(routing.NextVar(index))
             if customers:
-                routes.append(Route(depot, customers))
+                routes.append(Route(depot, customers, kinds[v]))
         if sum(len(r.customers) for r in routes) < original.num_customers:
             return None  # a fixed fleet that the search could not fit everyone into
         return Solution(routes)
@@ -241,6 +258,7 @@ def _relabelled(inst: Instance, seed: int) -> tuple[Instance, np.ndarray]:
         distance_matrix=pick2(inst.distance_matrix),
         duration_matrix=pick2(inst.duration_matrix),
         ids=tuple(inst.ids[i] for i in order),
+        vehicle_types=tuple(inst.vehicle_types[i] for i in order) if inst.vehicle_types else (),
     )
     return relabelled, order
 

@@ -1,4 +1,4 @@
-"""PyVRP 0.14 (an iterated local search) for all 48 variants.
+"""PyVRP 0.14 (an iterated local search) for all 96 variants.
 
 The mapping, attribute by attribute (node k of the instance is PyVRP location k; depots
 first, so client i is node ``D + i``):
@@ -23,6 +23,16 @@ first, so client i is node ``D + i``):
 - asymmetric distance and duration matrices: passed as they are.
 - fleet count: ``num_available`` (single depot). A count shared by several depots is not
   expressible with one count per vehicle type, so it is refused unless it cannot bind.
+- a fleet (H, `_fleet_problem`): one PyVRP vehicle type per type and depot it may use, with
+  its capacity, start and end depot, shift (``tw_early`` = max(depot earliest, shift start),
+  ``tw_late`` = min(depot latest, shift end)), ``max_distance``, ``fixed_cost`` and
+  ``unit_distance_cost``; its travel times (``duration_factor``) through a routing profile.
+  Customers a type may not serve, and classic backhaul's backhaul -> linehaul arcs, are made
+  unreachable in time rather than dear: every arc into such a customer takes longer than the
+  horizon (`_Horizon`) in that type's profile, and every type must be back by the horizon, so
+  a route that uses one has time warp and is infeasible to PyVRP itself (a fixed cost or a
+  unit cost of 0 would make a dear arc cheap). A type's count shared by several depots is
+  refused like ``vehicles.count``.
 
 Integers: PyVRP truncates floats, so values are scaled here (`_Scale`) by powers of ten that
 put the largest distance (duration) in ``[1e5, 1e6)``: about five significant digits per
@@ -75,18 +85,21 @@ class _Scale:
     time: float
     load: float
     time_origin: float  # subtracted from every time before scaling
+    cost: float = 1.0  # a fleet's distance costs x this are PyVRP's integer unit costs
 
     @classmethod
     def of(cls, inst: Instance) -> _Scale:
         s_d = _power_of_ten(float(inst.distances.max()))
         times = [inst.depot_start(d) for d in range(inst.num_depots)]
-        finite = np.concatenate([inst.tw_early, inst.tw_late])
+        shifts = [float(x) for t in inst.fleet if t.shift is not None for x in t.shift]
+        finite = np.concatenate([inst.tw_early, inst.tw_late, shifts])
         finite = finite[np.isfinite(finite)]
         origin = min(times + ([float(finite.min())] if finite.size else []))
         # Time: scaled like the travel times (so time warp and distance weigh alike in the
         # search), from the windows and service times when there is no travel time at all,
         # and coarser only if the horizon would leave PyVRP's safe integer range.
-        smax, dmax = float(inst.service_time.max()), float(inst.durations.max())
+        factor = max([t.duration_factor for t in inst.fleet], default=1.0)
+        smax, dmax = float(inst.service_time.max()), float(inst.durations.max()) * factor
         span = max(smax, float(finite.max()) - origin if finite.size else 0.0)
         s_t = _power_of_ten(dmax if dmax > 0 else span)
         longest = span + inst.num_nodes * (dmax + smax)  # no schedule runs past this
@@ -97,7 +110,28 @@ class _Scale:
         # integer benchmarks, so the penalties can balance. Never coarser than the data.
         ratio = float(inst.distances.max()) * s_d / inst.capacity
         s_q = 10.0 ** max(0, round(math.log10(ratio))) if ratio > 0 else 1.0
-        return cls(s_d, s_t, s_q, origin)
+        return cls(s_d, s_t, s_q, origin, _cost_scale([t.distance_cost for t in inst.fleet]))
+
+    def t_up(self, x: float) -> int:
+        """A time (earliest, departure) in PyVRP's units, rounded up."""
+        return int(_up((x - self.time_origin) * self.time))
+
+    def t_down(self, x: float) -> int:
+        """A time (latest, deadline) in PyVRP's units, rounded down."""
+        return int(_down((x - self.time_origin) * self.time))
+
+
+def _cost_scale(unit_costs: list[float]) -> float:
+    """10^k making every unit distance cost an integer (k <= 3), else putting the largest in
+    ``[1e3, 1e4)``: the objective then rounds each unit cost to four significant digits
+    (`evaluate()` scores the answer exactly)."""
+    if not unit_costs:
+        return 1.0
+    for k in range(4):
+        scaled = np.asarray(unit_costs, dtype=float) * 10.0**k
+        if np.allclose(scaled, np.round(scaled), rtol=0.0, atol=1e-9 * max(1.0, scaled.max())):
+            return 10.0**k
+    return _power_of_ten(max(unit_costs), low=1e3)
 
 
 def _forbid(inst: Instance) -> np.ndarray:
@@ -198,6 +232,129 @@ def _problem(inst: Instance, sc: _Scale):  # -> pyvrp.ProblemData
     )
 
 
+def _clients(inst: Instance, sc: _Scale, classic: bool) -> list:  # list[pyvrp.Client]
+    from pyvrp import Client
+
+    deliv = _up(inst.delivery * sc.load)
+    pick = _up(inst.pickup * sc.load)
+    clients = []
+    for k in inst.customers:
+        e, late = inst.tw_early[k], inst.tw_late[k]
+        kw = {}
+        if math.isfinite(e):
+            kw["tw_early"] = sc.t_up(e)
+        if math.isfinite(late):
+            kw["tw_late"] = sc.t_down(late)
+            kw["tw_early"] = min(kw.get("tw_early", 0), kw["tw_late"])  # see `_problem`
+        if classic:
+            load = {"delivery": [int(deliv[k]), 0], "pickup": [0, int(pick[k])]}
+        else:
+            load = {"delivery": [int(deliv[k])], "pickup": [int(pick[k])]}
+        clients.append(
+            Client(
+                location=k,
+                service_duration=int(_up(inst.service_time[k] * sc.time)),
+                name=inst.ids[k],
+                **load,
+                **kw,
+            )
+        )
+    return clients
+
+
+def _horizon(inst: Instance, sc: _Scale) -> int:
+    """A time no feasible schedule reaches: waiting for the last window, then every arc at
+    the slowest type's speed with every service (in PyVRP's units)."""
+    factor = max([t.duration_factor for t in inst.fleet], default=1.0)
+    shifts = [float(x) for t in inst.fleet if t.shift is not None for x in t.shift]
+    times = np.concatenate([inst.tw_early, inst.tw_late, shifts, [inst.depot_start(0)]])
+    latest = float(times[np.isfinite(times)].max())
+    longest = float((inst.durations.max(axis=1) * factor + inst.service_time).sum())
+    return sc.t_up(latest) + int(_up((longest + 1.0) * sc.time)) + inst.num_nodes + 1
+
+
+def _fleet_problem(inst: Instance, sc: _Scale):  # -> tuple[pyvrp.ProblemData, list[str]]
+    """The ProblemData of an instance with a fleet (module docstring), and the type id of
+    each PyVRP vehicle type."""
+    from pyvrp import Depot, Location, ProblemData, VehicleType
+
+    D, N, C = inst.num_depots, inst.num_nodes, inst.num_customers
+    assert inst.allowed is not None
+    limited = inst.has_distance_limit
+    dist = inst.distances * sc.distance
+    dist = _up(dist) if limited else np.rint(dist).astype(np.int64)
+    if inst.open:
+        dist[:, :D] = 0
+    np.fill_diagonal(dist, 0)
+    horizon = _horizon(inst, sc)
+    unreachable = 2 * horizon + 1
+    if unreachable >= _MAX_VALUE:
+        raise SolverError("times too large for PyVRP's integer arithmetic")
+    forbidden = _forbid(inst)
+    restricted = forbidden.any() or not inst.allowed.all()
+
+    profiles: dict[tuple[float, bytes], int] = {}
+    durations: list[np.ndarray] = []
+    vehicle_types, names = [], []
+    for t, vtype in enumerate(inst.fleet):
+        barred = ~inst.allowed[:, t]
+        key = (vtype.duration_factor, barred.tobytes())
+        if key not in profiles:
+            dur = _up(inst.type_durations(t) * sc.time)
+            if inst.open:
+                dur[:, :D] = 0
+            dur[forbidden] = unreachable
+            dur[:, barred] = unreachable
+            np.fill_diagonal(dur, 0)
+            profiles[key] = len(durations)
+            durations.append(dur)
+        homes = inst.type_depot_nodes(t)
+        available = C if vtype.count is None or len(homes) > 1 else vtype.count
+        q = int(_down(vtype.capacity * sc.load))
+        for d in homes:
+            kw: dict[str, int] = {"tw_early": sc.t_up(inst.type_start(t, d))}
+            deadline = inst.type_deadline(t, d)
+            if math.isfinite(deadline) and not inst.open:
+                kw["tw_late"] = min(sc.t_down(deadline), horizon)
+            elif restricted:
+                kw["tw_late"] = horizon
+            if vtype.max_distance is not None:
+                kw["max_distance"] = int(_down(vtype.max_distance * sc.distance))
+            vehicle_types.append(
+                VehicleType(
+                    num_available=available,
+                    capacity=[q, q] if inst.backhaul_kind == "classic" else [q],
+                    start_depot=d,
+                    end_depot=d,
+                    fixed_cost=int(round(vtype.fixed_cost * sc.distance * sc.cost)),
+                    unit_distance_cost=int(round(vtype.distance_cost * sc.cost)),
+                    profile=profiles[key],
+                    name=vtype.id,
+                    **kw,
+                )
+            )
+            names.append(vtype.id)
+    depots = []
+    for d in range(D):
+        kw = {"tw_early": sc.t_up(inst.depot_start(d))}
+        if math.isfinite(inst.tw_late[d]) and not inst.open:
+            kw["tw_late"] = sc.t_down(inst.tw_late[d])
+        depots.append(Depot(location=d, name=inst.ids[d], **kw))
+    if inst.locations is not None:
+        locations = [Location(float(x), float(y)) for x, y in inst.locations]
+    else:
+        locations = [Location(0.0, 0.0) for _ in range(N)]
+    data = ProblemData(
+        locations=locations,
+        clients=_clients(inst, sc, inst.backhaul_kind == "classic"),
+        depots=depots,
+        vehicle_types=vehicle_types,
+        distance_matrices=[dist] * len(durations),
+        duration_matrices=durations,
+    )
+    return data, names
+
+
 class _Stop:
     """PyVRP stopping criterion: our `Budget`, reporting progress on the way."""
 
@@ -243,6 +400,14 @@ class PyVRPSolver:
                 f"vehicles.count {count} is shared by {instance.num_depots} depots; PyVRP can "
                 "only limit the vehicles of each depot (use --solver ortools)"
             )
+        for t, vtype in enumerate(instance.fleet):
+            shared = instance.num_depots > 1 and instance.type_depots[t] is None
+            if shared and vtype.count is not None and vtype.count < instance.num_customers:
+                return (
+                    f"the count {vtype.count} of vehicle type {vtype.id!r} is shared by "
+                    f"{instance.num_depots} depots; PyVRP can only limit the vehicles of each "
+                    "depot (use --solver ortools)"
+                )
         return None
 
     def solve(
@@ -259,10 +424,17 @@ class PyVRPSolver:
         from pyvrp.exceptions import PenaltyBoundWarning
 
         sc = _Scale.of(instance)
-        data = _problem(instance, sc)
+        names: list[str | None] = []
+        if instance.fleet:
+            data, fleet_names = _fleet_problem(instance, sc)
+            names = list(fleet_names)
+            cap = 2**62  # forbidden arcs are not dear but unreachable in time
+        else:
+            data = _problem(instance, sc)
+            forbidden = _forbid(instance)
+            cap = int(data.distance_matrix(0)[forbidden].min()) if forbidden.any() else 2**62
         forbidden = _forbid(instance)
-        cap = int(data.distance_matrix(0)[forbidden].min()) if forbidden.any() else 2**62
-        stop = _Stop(budget, progress, sc.distance, cap)
+        stop = _Stop(budget, progress, sc.distance * sc.cost, cap)
         with warnings.catch_warnings():
             # "penalty at its maximum": we answer None ("no feasible solution") instead.
             warnings.simplefilter("ignore", PenaltyBoundWarning)
@@ -275,7 +447,8 @@ class PyVRPSolver:
         for route in best.routes():
             customers = [act.idx + D for act in route if act.is_client()]
             if customers:
-                routes.append(Route(route.start_depot(), customers))
+                vehicle = names[route.vehicle_type()] if names else None
+                routes.append(Route(route.start_depot(), customers, vehicle))
         for r in routes:
             if forbidden[r.customers[:-1], r.customers[1:]].any():
                 return None
