@@ -10,6 +10,7 @@ summary table on stdout and progress on stderr. See `vrp.benchmark.runner` and
 
 from __future__ import annotations
 
+import functools
 import shlex
 import sys
 import time
@@ -125,6 +126,7 @@ def _command(
     label: str | None,
     record: Path | None = None,
     simulate: int | None = None,
+    scheduler: str | None = None,
 ) -> str:
     """The command that reproduces these runs, options spelt out (workers included)."""
     args = ["vrp", "benchmark", *map(str, inputs or [])]
@@ -138,6 +140,8 @@ def _command(
     if seeds != 1:
         args += ["--seeds", str(seeds)]
     args += ["--workers", str(workers), "--out", str(out)]
+    if scheduler:
+        args += ["--scheduler", scheduler]
     if simulate:
         args += ["--simulate", str(simulate)]
     if label:
@@ -262,6 +266,15 @@ def benchmark(
             "(seed 0): on-time rate and expected lateness columns.",
         ),
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Run on a Dask distributed cluster, tcp://HOST:PORT of its scheduler "
+            "(instances travel with the runs; --workers: runs at a time, default the "
+            "cluster's worker threads). Default: local worker processes.",
+        ),
+    ] = None,
 ) -> None:
     """Run every instance × solver × seed, score each by evaluate(), summarise the gaps."""
     from vrp.benchmark import report as rep
@@ -286,6 +299,12 @@ def benchmark(
     if record is not None and not allow_dirty:  # before any work: hours of it, unrecordable
         bm.require_clean([code], "--record")
 
+    cluster = None
+    if scheduler:  # a cluster that cannot be reached is an error before any work
+        from vrp.benchmark import cluster as dask_cluster
+
+        cluster = dask_cluster.connect(scheduler)
+        n_workers = dask_cluster.threads(cluster) if workers is None else workers
     files = bm.scan_inputs(inputs or [])
     if generate:
         files += bm.generate_inputs(generate, out / "instances", generate_seed)
@@ -315,6 +334,7 @@ def benchmark(
             label,
             record,
             simulate,
+            scheduler,
         ),
         "time_limits": limits,
         "wall_cap_factor": wall_cap_factor,
@@ -335,7 +355,11 @@ def benchmark(
     typer.echo(
         f"{len(runs)} runs ({len(sources)} instances × {len(names)} solvers × {seeds} seeds × "
         f"{len(limits)} limits); {len(runs) - len(todo)} already done, {len(todo)} to run "
-        f"with {n_workers} worker(s)",
+        + (
+            f"on the Dask cluster at {scheduler}, {n_workers} at a time"
+            if cluster is not None
+            else f"with {n_workers} worker(s)"
+        ),
         err=True,
     )
     if simulate:  # runs kept from an invocation without --simulate N get theirs now
@@ -354,14 +378,19 @@ def benchmark(
             report(out, runs, ref, meta, names, plot=False)
             last_report = time.perf_counter()
 
+    run_all: Any = bm.execute
+    if cluster is not None:
+        from vrp.benchmark.cluster import execute_on_cluster
+
+        run_all = functools.partial(execute_on_cluster, client=cluster)
     try:
-        bm.execute(
+        run_all(
             todo,
             out,
-            n_workers,
-            timeout,
-            finished,
-            progress.tick,
+            workers=n_workers,
+            hard_timeout=timeout,
+            on_done=finished,
+            on_tick=progress.tick,
             stamp={"code": meta["code"]},
             wall_cap_factor=wall_cap_factor,
             simulate=simulate or 0,
@@ -376,6 +405,9 @@ def benchmark(
             err=True,
         )
         raise typer.Exit(interrupt_exit_code(e)) from None
+    finally:
+        if cluster is not None:
+            cluster.close()
     progress.close()
     typer.echo(report(out, runs, ref, meta, names, plot, record))
     written = "runs.csv, runs.json, summary.md, summary.json" + (", plot.png" if plot else "")

@@ -75,6 +75,10 @@ def _variants(spec: str) -> tuple[str, ...]:
     return names
 
 
+STRATEGIES = ("auto", "ddp", "ddp_find_unused_parameters_true")
+"""Lightning strategies `vrp train` takes (ddp_spawn would pickle the module: not tried)."""
+
+
 def _positive(value: int | float, option: str) -> None:
     if value <= 0:
         raise InputError(f"must be positive, got {value}", field=option)
@@ -123,6 +127,13 @@ def train(
         str, typer.Option(help="Devices per node (Lightning: a number or 'auto').")
     ] = "1",
     num_nodes: Annotated[int, typer.Option("--num-nodes", help="Machines (Lightning DDP).")] = 1,
+    strategy: Annotated[
+        str,
+        typer.Option(
+            help="Lightning strategy: auto, or ddp (one process per device, gloo on CPUs, "
+            "NCCL on GPUs; each draws its own batches)."
+        ),
+    ] = "auto",
     precision: Annotated[
         str | None, typer.Option(help="Lightning precision: 32-true, bf16-mixed, 16-mixed.")
     ] = None,
@@ -170,6 +181,10 @@ def train(
         raise InputError(f"unknown accelerator {accelerator!r}", field="--accelerator")
     if devices != "auto" and not devices.isdigit():
         raise InputError(f"must be a number or 'auto', got {devices!r}", field="--devices")
+    if strategy not in STRATEGIES:
+        raise InputError(
+            f"must be one of {', '.join(STRATEGIES)}, got {strategy!r}", field="--strategy"
+        )
     if resume is not None and not resume.is_file():
         raise InputError("no such checkpoint file", field="--resume", path=str(resume))
     if embed_dim % 8 or embed_dim < 16:
@@ -220,6 +235,7 @@ def train(
                 accelerator=accelerator,
                 devices=int(devices) if devices.isdigit() else devices,
                 num_nodes=num_nodes,
+                strategy=strategy,
                 precision=precision,
                 progress=progress,
             )
@@ -231,12 +247,18 @@ def train(
         if code is None:
             raise
         raise typer.Exit(code) from None
-    if history:
+    if history and _rank_zero():  # with ddp every process gets here: one line is enough
         last = history[-1]
         typer.echo(
             f"{out}: epoch {last['epoch']}, validation gap {100 * last['val_gap']:.2f}% "
             f"to pyvrp ({last['instances']} training instances, {last['train_s']:.0f} s)"
         )
+
+
+def _rank_zero() -> bool:
+    from lightning.fabric.utilities.rank_zero import rank_zero_only
+
+    return getattr(rank_zero_only, "rank", 0) == 0
 
 
 def _interrupt_code(exc: SystemExit) -> int | None:

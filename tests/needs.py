@@ -34,7 +34,7 @@ def missing() -> list[str]:
         executable("osrm-routed")
     except Exception as e:  # InputError with the fix, or anything else that broke
         out.append(f"OSRM is not set up ({e})")
-    for module in ("ortools.constraint_solver.pywrapcp", "pyvrp", "hygese"):
+    for module in ("ortools.constraint_solver.pywrapcp", "pyvrp", "hygese", "distributed"):
         try:
             importlib.import_module(module)
         except Exception as e:

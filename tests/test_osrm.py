@@ -76,7 +76,8 @@ def road_points(n: int, seed: int) -> np.ndarray:
 
 
 def route(client: OsrmClient, a, b) -> tuple[float, float]:
-    osrm = client._osrm
+    import osrm
+
     ans = client._send(
         osrm.RouteRequest(coordinates=[list(a), list(b)], overview=osrm.overview.false)
     )
@@ -150,7 +151,8 @@ def test_osrm_round_off_below_zero_between_very_close_points_becomes_zero(server
         [7.403764, 43.720716],
     ]
     client = server.client(cache_key=None)
-    raw = client._send(client._table_request(coordinates=pts))["distances"]
+    url = client._table_url(np.array(pts), None, None, "json")
+    raw = json.loads(client._get(url, len(pts))[1])["distances"]
     assert min(min(row) for row in raw) < 0  # the quirk is still there to be handled
     table = client.table(pts)
     assert (table.distances >= 0).all() and (table.durations >= 0).all()
@@ -177,6 +179,115 @@ def test_a_second_identical_table_comes_from_the_disk_cache(server, tmp_path):
     other_region = OsrmClient(server.url, cache_key="another-region")
     other_region.table(pts)
     assert other_region.requests_sent == 1
+
+
+def test_flatbuffers_and_json_answers_give_the_same_matrices(server):
+    pts = road_points(250, seed=4)
+    flat = server.client(cache_key=None, table_size=100).table(pts)  # 3 x 3 blocks
+    text = server.client(cache_key=None, table_size=100, output="json").table(pts)
+    np.testing.assert_array_equal(flat.distances, text.distances)
+    np.testing.assert_array_equal(flat.durations, text.durations)
+    np.testing.assert_allclose(flat.snapped, text.snapped, atol=4e-6)  # float32 positions
+
+
+def test_two_points_at_one_place_are_zero_apart_not_without_a_route(server):
+    # Flatbuffers write 0 for "no route" too: the pair is asked again in JSON, which tells.
+    client = server.client(cache_key=None)
+    table = client.table([POINTS[0], POINTS[0], POINTS[1]])
+    assert client.requests_sent == 2
+    assert table.distances[0, 1] == 0 and table.distances[1, 0] == 0
+    assert not np.isnan(table.distances).any()
+
+
+def test_a_zero_between_points_far_apart_in_flatbuffers_means_no_route():
+    client = OsrmClient(f"http://127.0.0.1:{free_port()}")  # nothing to ask: none are near
+    snapped = np.array(POINTS[:3], dtype=float)
+    dist, dur = np.ones((3, 3)), np.ones((3, 3))
+    dist[0, 2] = dur[0, 2] = 0.0
+    zeros = [(np.array([0]), np.array([2]))]
+    client._no_route_or_zero(snapped, dist, dur, snapped, zeros, 100)
+    assert np.isnan(dist[0, 2]) and np.isnan(dur[0, 2])
+    assert client.requests_sent == 0 and np.isnan(dist).sum() == 1
+
+
+def test_a_table_of_2000_points_in_blocks_of_1000_is_answered_whole():
+    # Blocks off the diagonal name 2000 points: over osrm-routed 26's request-line limit
+    # for --max-table-size 1000 unless the server is told otherwise (vrp sample-city -n 2000
+    # once failed with "cannot reach the OSRM server" here).
+    pts = road_points(2000, seed=5)
+    with serve(REGION) as s:
+        client = s.client(cache_key=None)
+        table = client.table(pts)
+    assert client.table_size == 1000
+    assert table.distances.shape == (2000, 2000)
+    assert not np.isnan(table.distances).any() and not np.isnan(table.durations).any()
+
+
+def test_a_server_that_closes_the_connection_on_long_requests_gets_smaller_blocks(server):
+    # The module's server takes 200 x 200 blocks and request lines for 400 points: 600
+    # points in one request are closed on without an answer, so the client halves its blocks.
+    pts = road_points(600, seed=6)
+    client = server.client(cache_key=None, table_size=600)
+    table = client.table(pts)
+    assert client.table_size == 150  # 600: dropped; 300: TooBig (90,000 > 40,000 cells)
+    ref = server.client(cache_key=None, table_size=200).table(pts)
+    np.testing.assert_array_equal(table.distances, ref.distances)
+
+
+def test_a_server_that_always_closes_the_connection_is_one_clear_error():
+    import threading
+    from socketserver import BaseRequestHandler, ThreadingTCPServer
+
+    from vrp.errors import SolverError
+
+    class Hangup(BaseRequestHandler):  # reads the request, then closes without a word
+        def handle(self):
+            self.request.recv(65536)
+
+    ThreadingTCPServer.allow_reuse_address = True
+    tcp = ThreadingTCPServer(("127.0.0.1", 0), Hangup)
+    threading.Thread(target=tcp.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{tcp.server_address[1]}"
+        with pytest.raises(SolverError, match=f"the OSRM server at {url} closed the connection"):
+            OsrmClient(url).table(POINTS)
+    finally:
+        tcp.shutdown()
+        tcp.server_close()
+
+
+def test_a_server_without_flatbuffers_is_asked_in_json():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    paths: list[str] = []
+
+    class Old(BaseHTTPRequestHandler):  # an OSRM before 5.23: no ".flatbuffers"
+        def do_GET(self):
+            paths.append(self.path)
+            wp = [{"location": p, "distance": 0.0} for p in POINTS[:2]]
+            status, answer = 200, {"code": "Ok", "distances": [[0, 5], [6, 0]],
+                                   "durations": [[0, 1], [2, 0]], "sources": wp}  # fmt: skip
+            if ".flatbuffers" in self.path:
+                status, answer = 400, {"code": "InvalidUrl", "message": "URL string malformed"}
+            body = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Old)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        client = OsrmClient(f"http://127.0.0.1:{httpd.server_address[1]}")
+        assert client.table(POINTS[:2]).distances.tolist() == [[0, 5], [6, 0]]
+        assert client.output == "json" and len(paths) == 2
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 # -- the server -----------------------------------------------------------------------------

@@ -530,6 +530,27 @@ def _base_record(run: Run, workers: int) -> dict[str, Any]:
     }
 
 
+def make_record(
+    run: Run,
+    workers: int,
+    fields: dict[str, Any],
+    elapsed_s: float,
+    stamp: dict[str, Any] | None = None,
+    simulate: int = 0,
+) -> dict[str, Any]:
+    """A finished run's record: `_base_record`, ``stamp``, the worker's ``fields`` (which
+    may name another ``host`` and ``machine``), the times, and its simulation if asked."""
+    rec = {**_base_record(run, workers), **(stamp or {})}
+    rec.update({k: v for k, v in fields.items() if k != "traceback"})
+    rec["elapsed_s"] = elapsed_s
+    if rec["wall_s"] is None:
+        rec["wall_s"] = rec["elapsed_s"]
+    rec["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    if simulate:
+        rec.update(simulation_fields(rec, simulate))
+    return rec
+
+
 def _context() -> mp.context.BaseContext:
     # fork is cheap and keeps test-time registry patches; spawn where fork does not exist.
     methods = mp.get_all_start_methods()
@@ -577,14 +598,8 @@ def execute(
 
     def finish(a: _Active, i: int, fields: dict[str, Any]) -> None:
         a.left.discard(i)
-        rec = {**_base_record(a.runs[i], workers), **(stamp or {})}
-        rec.update({k: v for k, v in fields.items() if k != "traceback"})
-        rec["elapsed_s"] = time.perf_counter() - a.started  # the worker's life, reading included
-        if rec["wall_s"] is None:
-            rec["wall_s"] = rec["elapsed_s"]
-        rec["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-        if simulate:
-            rec.update(simulation_fields(rec, simulate))
+        elapsed = time.perf_counter() - a.started  # the worker's life, reading included
+        rec = make_record(a.runs[i], workers, fields, elapsed, stamp, simulate)
         append_record(out, rec)
         finished.append(rec)
         if on_done is not None:

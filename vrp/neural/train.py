@@ -431,6 +431,7 @@ def train(
     accelerator: str = "auto",
     devices: int | str = 1,
     num_nodes: int = 1,
+    strategy: str = "auto",
     precision: str | None = None,
     progress: bool = True,
 ) -> list[dict[str, Any]]:
@@ -443,6 +444,10 @@ def train(
     when no ``reference`` is given, the validation references (`resumed_reference`) come
     from that checkpoint; ``config.epochs`` is the total to reach, counting the epochs it
     already has. Returns the history of per-epoch metrics.
+
+    ``strategy`` is Lightning's (``"ddp"``: one process per device, over ``num_nodes``
+    machines; gloo on CPUs, NCCL on GPUs). Each process draws its own batches: Lightning
+    deals the epoch's batch indices out among them, and a batch is seeded by its index.
 
     Raises:
         ValueError: no reference for the validation set of ``config``.
@@ -475,6 +480,7 @@ def train(
             "from_epoch": module.epoch_offset,
             "to_epoch": config.epochs,
             "hardware": hardware(accelerator, devices, num_nodes, config.threads),
+            "strategy": strategy,
         }
     )
     callbacks: list[Callback] = [SaveOnInterrupt(out)]
@@ -485,6 +491,7 @@ def train(
         accelerator=accelerator,
         devices=devices,
         num_nodes=num_nodes,
+        strategy=strategy,
         precision=precision,
         logger=False,
         enable_checkpointing=False,

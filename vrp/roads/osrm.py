@@ -106,6 +106,12 @@ def _version(routed: Path) -> str:
     return out.stdout.strip() or out.stderr.strip()
 
 
+@cache
+def _help(routed: Path) -> str:
+    out = subprocess.run([str(routed), "--help"], capture_output=True, text=True, timeout=30)
+    return out.stdout + out.stderr
+
+
 def osrm_version() -> str:
     """The version the executables report, e.g. ``v26.10.0``."""
     return _version(executable("osrm-routed"))
@@ -376,8 +382,16 @@ def serve(
     log_dir = osrm_home() / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"routed-{reg.name}-{port}.log"
+    from vrp.roads.matrix import header_bytes
+
     cmd = [str(routed), "-i", LOOPBACK, "-p", str(port), "-a", "CH", "-t", str(threads)]
-    cmd += ["--max-table-size", str(max_table_size), reg.base.name]  # relative: see prepare
+    cmd += ["--max-table-size", str(max_table_size)]
+    # osrm-routed 26 sizes its request line for --max-table-size points (48 bytes each) and
+    # closes the connection on a longer one, without an answer; a block off the diagonal
+    # names twice as many points (vrp.roads.matrix), so say the size it needs.
+    if "--max-header-size" in _help(routed):  # OSRM 26 on; older ones have no such limit
+        cmd += ["--max-header-size", str(header_bytes(2 * max_table_size))]
+    cmd += [reg.base.name]  # relative: see prepare
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,

@@ -11,10 +11,10 @@ answer, as the other engines' first solutions), then as many starts and symmetri
 time left allows by the greedy rollout's own time, at most ``augment`` x ``num_starts``.
 Importing torch and tensordict (about 2.8 CPU s on a busy 2-core machine; decoding needs
 neither rl4co nor lightning) and loading the model count in the budget but cannot be cut
-short: below that limit only the greedy rollout runs. Ctrl-C is seen between the two decodes. The answer is
-scored by `evaluate()` like any engine's. `checkpoint_for` names the model an instance gets.
-`solve_many` solves a list of instances in batches with every start and symmetry (no budget),
-which is much faster per instance than one call each.
+short: below that limit only the greedy rollout runs. Ctrl-C is seen between the two
+decodes. The answer is scored by `evaluate()` like any engine's. `checkpoint_for` names the
+model an instance gets. `solve_many` solves a list of instances in batches with every start
+and symmetry (no budget), which is much faster per instance than one call each.
 """
 
 from __future__ import annotations
