@@ -267,6 +267,10 @@ def test_vrp_generate_all_writes_every_one_of_the_48_variants(tmp_path: Path):
     [
         (["--variant", "vrpz", "-n", "5"], "error: --variant: unknown variant 'vrpz'"),
         (["--variant", "cvrp,bad", "-n", "5"], "error: --variant: unknown variant 'bad'"),
+        (
+            ["--variant", "hcvrptw", "-n", "5"],
+            "error: --variant: unknown variant 'hcvrptw' (did you mean hvrptw",
+        ),
         (["--variant", "cvrp", "-n", "0"], "error: -n/--num-customers: must be a positive"),
         (["--variant", "cvrp", "-n", "5", "--count", "0"], "error: --count: must be a positive"),
         (["--variant", "cvrp", "-n", "5", "--seed", "-3"], "error: --seed: must be a non-neg"),

@@ -100,7 +100,9 @@ def parse_variant(name: str) -> Variant:
         return Variant(multi_depot=plain.group(1) is not None, fleet=plain.group(2) is not None)
     match = _NAME.match(key)
     if match is None or re.fullmatch(r"(md)?(h)?vrp", key):
-        raise ValueError(f"unknown variant {name!r}; `vrp variants` lists the 96 names")
+        raise ValueError(
+            f"unknown variant {name!r}{_did_you_mean(key)}; `vrp variants` lists the 96 names"
+        )
     md, h, o, b, lim, tw = match.groups()
     return Variant(
         multi_depot=md is not None,
@@ -110,6 +112,14 @@ def parse_variant(name: str) -> Variant:
         time_windows=tw is not None,
         fleet=h is not None,
     )
+
+
+def _did_you_mean(key: str) -> str:
+    """`` (did you mean hvrptw?)`` for the nearest names, or nothing."""
+    import difflib
+
+    near = difflib.get_close_matches(key, (*VARIANT_NAMES, *FLEET_VARIANT_NAMES), n=2, cutoff=0.75)
+    return f" (did you mean {' or '.join(near)}?)" if near else ""
 
 
 ALL_VARIANTS: tuple[Variant, ...] = tuple(
