@@ -38,8 +38,8 @@ def from_csv(
         Path,
         typer.Argument(
             help="CSV with columns lon, lat and optionally id, depot, delivery, pickup, "
-            "tw_early, tw_late, service_time (seconds). Without a depot column the first "
-            "row is the depot."
+            "tw_early, tw_late, service_time (seconds), vehicle_types (type ids joined by |, "
+            "with --fleet FILE). Without a depot column the first row is the depot."
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="The instance file to write.")],
@@ -49,6 +49,15 @@ def from_csv(
     ] = None,
     vehicles: Annotated[
         int | None, typer.Option("--vehicles", help="Most routes; default: as many as needed.")
+    ] = None,
+    fleet: Annotated[
+        Path | None,
+        typer.Option(
+            "--fleet",
+            help="A vehicles CSV (one row per vehicle type: id, capacity, count, depot, "
+            "shift_start, shift_end, max_distance, fixed_cost, distance_cost, "
+            "duration_factor), in place of --capacity and --vehicles.",
+        ),
     ] = None,
     backhaul: Annotated[
         str, typer.Option("--backhaul", help="classic or mixed (with pickups).")
@@ -69,7 +78,13 @@ def from_csv(
     from vrp.roads.osrm import DEFAULT_REGION, Region, connect, load_region
 
     check_output_file(out, "--out")
-    check_not_input(out, [points], "--out")
+    if fleet is not None and vehicles is not None:
+        raise InputError(
+            "--fleet gives each type's count; leave --vehicles out", field="--vehicles"
+        )
+    if fleet is not None and not fleet.is_file():
+        raise InputError("no such file", field="--fleet", path=str(fleet))
+    check_not_input(out, [points, fleet], "--out")
     reg: Region | None = None
     if not osrm or region:
         try:
@@ -87,6 +102,7 @@ def from_csv(
             region=reg,
             max_snap_m=max_snap,
             name=name,
+            fleet=fleet,
         )
     written = _keep(inst, out)
     typer.echo(str(written))
@@ -106,7 +122,9 @@ def sample_city(
     num_customers: Annotated[
         int, typer.Option("--num-customers", "-n", help="Customers per instance.")
     ] = 100,
-    variant: Annotated[str, typer.Option("--variant", help="Variant name (vrptw, ...).")] = "cvrp",
+    variant: Annotated[
+        str, typer.Option("--variant", help="Variant name (vrptw; hvrptw with a fleet; ...).")
+    ] = "cvrp",
     count: Annotated[int, typer.Option("--count", help="Instances to write.")] = 1,
     seed: Annotated[
         int, typer.Option("--seed", help="Base seed; instance i is seeded from (seed, i).")
@@ -120,12 +138,6 @@ def sample_city(
 
     check_output_folder(out, "--out")
     v = parse_variant(variant)
-    if v.fleet:
-        raise InputError(
-            f"{v.name}: sample-city cannot draw a fleet yet; `vrp generate --variant {v.name}`"
-            " draws fleets on the unit square",
-            field="--variant",
-        )
     reg = load_region(region)
     with connect(osrm, reg) as client:
         instances = sample(client, reg, v, num_customers, count, seed)

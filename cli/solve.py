@@ -135,7 +135,9 @@ def summary(
         f"instance  {inst.name} ({inst.variant.name}, {inst.num_customers} customers, "
         f"{D} depot{'s' if D > 1 else ''})",
         f"solver    {result.solver}, seed {seed}, limit {time_limit:g} s",
-        f"cost      {dist(ev.cost)}",
+        f"cost      {dist(ev.cost)}"
+        if not inst.fleet  # with a fleet the cost is rule 9's, in no unit of distance
+        else f"cost      {_num(ev.cost)} (fleet cost; {dist(ev.distance)} driven)",
         f"routes    {len(sol.routes)} ({fleet})",
         f"feasible  {'yes' if ev.feasible else 'no'}",
         f"runtime   {result.runtime_s:.2f} s wall, {result.cpu_s:.2f} s CPU"

@@ -21,7 +21,7 @@ from cli.main import app
 from vrp.errors import InputError
 from vrp.formats.io import read_instance
 from vrp.model.evaluate import evaluate
-from vrp.model.solution import Solution
+from vrp.model.solution import Route, Solution
 
 pytestmark = pytest.mark.osrm
 
@@ -451,6 +451,74 @@ def test_every_sampled_variant_can_serve_each_customer_alone(server, variant):
     assert inst.variant.name == variant
     alone = Solution.from_lists([[c] for c in inst.customers])
     assert evaluate(inst, alone).feasible
+
+
+def test_sample_city_draws_the_generators_fleet_in_metres_and_seconds(server, tmp_path):
+    from vrpspec.distributions import FLEET_CAPACITY_RATIOS, FLEET_FIXED_EXPONENT
+
+    result = CliRunner().invoke(
+        app,
+        ["instance", "sample-city", "-n", "12", "--variant", "hvrptw", "--seed", "4",
+         "--out", str(tmp_path), "--osrm", server.url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    inst = read_instance(tmp_path / "monaco-hvrptw-n12-s4-000.json")
+    plain = sample_city(server.client(), REGION, "vrptw", 12, count=1, seed=4)[0]
+    # the fleet is drawn after everything else: the same stops, windows and matrices
+    np.testing.assert_array_equal(inst.distance_matrix, plain.distance_matrix)
+    np.testing.assert_array_equal(inst.tw_early, plain.tw_early)
+    assert inst.variant.name == "hvrptw" and 3 <= len(inst.fleet) <= 5
+    (q,) = [t for t in inst.fleet if t.capacity == plain.capacity]
+    d = plain.distances
+    assert q.fixed_cost == round(float((d[0, 1:] + d[1:, 0]).mean()))  # one mean round trip, m
+    assert q.depot is None and q.shift is None and q.duration_factor == 1
+    for t in inst.fleet:
+        r = next(r for r in FLEET_CAPACITY_RATIOS if round(r * q.capacity) == t.capacity)
+        assert t.fixed_cost == round(q.fixed_cost * r**FLEET_FIXED_EXPONENT, 3)
+        assert t.shift == ((0, 21600) if t.capacity < q.capacity else None)  # 6 h of 8
+    alone = Solution([Route(0, [c], q.id) for c in inst.customers])
+    assert evaluate(inst, alone).feasible
+    if importlib.util.find_spec("pyvrp") is not None:
+        from vrp.solvers import Budget, get_solver, run_solver
+
+        res = run_solver(inst, get_solver("pyvrp"), Budget(0.3))
+        assert res.feasible and res.evaluation.cost <= evaluate(inst, alone).cost
+
+
+def test_from_csv_with_a_vehicles_csv_writes_a_fleet_instance_on_real_roads(server, tmp_path):
+    stops = write_csv(
+        tmp_path / "stops.csv",
+        ["id", "lon", "lat", "delivery", "vehicle_types"],
+        [["hub", *POINTS[0], "", ""]]
+        + [[f"c{k}", *p, k, "bike" if k == 1 else ""] for k, p in enumerate(POINTS[1:], 1)],
+    )
+    vehicles = write_csv(
+        tmp_path / "vehicles.csv",
+        ["id", "count", "capacity", "fixed_cost", "distance_cost", "duration_factor"],
+        [["van", 1, 20, 30, 0.001, 1], ["bike", "", 4, 0, 0.0004, 1.5]],
+    )
+    out = tmp_path / "inst.json"
+    result = CliRunner().invoke(
+        app,
+        ["instance", "from-csv", str(stops), "--fleet", str(vehicles), "--out", str(out),
+         "--osrm", server.url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert [t["id"] for t in data["fleet"]] == ["van", "bike"]
+    assert data["customers"][0]["vehicle_types"] == ["bike"]
+    assert "vehicle_types" not in data["customers"][1]
+    inst = read_instance(out)
+    assert inst.variant.name == "hcvrp"
+    sol = Solution([Route(0, [1], "bike"), Route(0, [2, 3, 4, 5], "van")])
+    ev = evaluate(inst, sol)
+    assert ev.feasible
+    d = inst.distances
+    assert ev.cost == pytest.approx(
+        0.0004 * (d[0, 1] + d[1, 0])
+        + 30
+        + 0.001 * (d[0, 2] + d[2, 3] + d[3, 4] + d[4, 5] + d[5, 0])
+    )
 
 
 def test_a_solver_finds_a_feasible_solution_on_a_city_instance(server):

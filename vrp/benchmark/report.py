@@ -343,8 +343,29 @@ def summary_cells(line: dict[str, Any], with_simulation: bool = False) -> list[s
     ]
 
 
+FLEET_NOTE = (
+    "On fleet variants (h), cost is the fleet cost that evaluate() gives (FORMAT.md rule 9: "
+    "each route's fixed cost plus its unit distance cost times its distance), not the distance."
+)
+
+
+def fleet_note(summary: list[dict[str, Any]]) -> str | None:
+    """`FLEET_NOTE` when some line is of a fleet variant, else None."""
+    from vrp.model.variants import parse_variant
+
+    def fleet(name: str) -> bool:
+        try:
+            return parse_variant(name).fleet
+        except InputError:  # an instance that could not be read has no variant
+            return False
+
+    names = {line["variant"] for line in summary} - {"all"}
+    return FLEET_NOTE if any(fleet(str(v)) for v in names) else None
+
+
 def text_table(summary: list[dict[str, Any]]) -> str:
-    """The summary as aligned plain text for the terminal."""
+    """The summary as aligned plain text for the terminal (and `FLEET_NOTE` below it when
+    some line is of a fleet variant)."""
     columns = summary_columns(summary)
     sim = simulated(summary)
     cells = [list(columns)] + [summary_cells(s, sim) for s in summary]
@@ -352,7 +373,8 @@ def text_table(summary: list[dict[str, Any]]) -> str:
     lines = ["  ".join(c.rjust(w) if i > 1 else c.ljust(w) for i, (c, w) in
                        enumerate(zip(row, widths, strict=True))) for row in cells]  # fmt: skip
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    note = fleet_note(summary)
+    return "\n".join(lines + ([note] if note else []))
 
 
 def markdown_table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
@@ -484,6 +506,9 @@ def markdown(
             "total lateness per plan, over feasible runs simulated under the default noise "
             "model (`vrp simulate`, docs/uncertainty.md)."
         )
+    note = fleet_note(summary)
+    if note:
+        parts[-1] += " " + note
     fails = failure_lines(failures)
     if fails:
         parts += ["", f"{h}# Infeasible and failed runs", "", *fails]

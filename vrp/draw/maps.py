@@ -1,17 +1,20 @@
 """Routes on an interactive map (folium/Leaflet), along the real roads from OSRM.
 
-Each route is drawn through OSRM's route service (full geometry) in its own colour, with its
-distance and duration from the instance's matrices (the figures `evaluate` uses). Depots are
-marked with a house, customers with numbered circles. The map credits OpenStreetMap
-contributors (map tiles and road data, ODbL) and OSRM.
+Each route is drawn through OSRM's route service (full geometry) in its own colour (with a
+fleet: its vehicle type's, named in a legend), with its distance and duration from the
+instance's matrices (the figures `evaluate` uses). Depots are marked with a house, customers
+with numbered circles. The map credits OpenStreetMap contributors (map tiles and road data,
+ODbL) and OSRM.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import os
 from typing import TYPE_CHECKING, Any
 
+from vrp.draw.plot import type_colour, type_labels
 from vrp.errors import InputError
 from vrp.model.evaluate import evaluate
 from vrp.model.instance import Instance
@@ -88,7 +91,11 @@ def route_map_html(instance: Instance, solution: Solution, client: OsrmClient) -
     folium.TileLayer("OpenStreetMap", attr=ATTRIBUTION, name="OpenStreetMap").add_to(fmap)
     ev = evaluate(instance, solution)
     aligned = len(ev.routes) == len(solution.routes)  # evaluate skips malformed routes
+    by_type = type_labels(instance, solution) if instance.fleet else None
     for k, route in enumerate(solution.routes):
+        colour = COLOURS[k % len(COLOURS)]
+        if by_type is not None:
+            colour = type_colour(by_type[route.vehicle][0])
         nodes = [route.depot, *route.customers]
         if not all(0 <= v < instance.num_nodes for v in nodes):
             raise InputError(f"route {k} has a node index outside 0..{instance.num_nodes - 1}")
@@ -99,16 +106,22 @@ def route_map_html(instance: Instance, solution: Solution, client: OsrmClient) -
         tip = f"route {k + 1}: {len(route)} customers"
         if stats is not None:
             tip += f", {stats.distance / 1000:.2f} km, {_hms(stats.end_time - stats.start_time)}"
-        group = folium.FeatureGroup(name=f"route {k + 1}")
+        name = f"route {k + 1}"
+        if by_type is not None:
+            name += f" ({route.vehicle})"
+            tip = tip.replace(":", f" ({route.vehicle}):", 1)
+            if stats is not None:
+                tip += f", cost {stats.cost:.6g}"
+        group = folium.FeatureGroup(name=name)
         folium.PolyLine(
             [(lat, lon) for lon, lat in line],
-            color=COLOURS[k % len(COLOURS)],
+            color=colour,
             weight=4,
             opacity=0.8,
             tooltip=tip,
         ).add_to(group)
         for pos, c in enumerate(route.customers, start=1):
-            _customer(instance, c, pos, COLOURS[k % len(COLOURS)]).add_to(group)
+            _customer(instance, c, pos, colour).add_to(group)
         group.add_to(fmap)
     for d in range(instance.num_depots):
         folium.Marker(
@@ -122,6 +135,13 @@ def route_map_html(instance: Instance, solution: Solution, client: OsrmClient) -
         f"<b>{instance.name}</b>: {len(solution.routes)} routes, "
         f"{ev.cost / 1000:.2f} km{'' if ev.feasible else ' (INFEASIBLE)'}"
     )
+    if by_type is not None:  # the cost is rule 9's, not a distance
+        title = (
+            f"<b>{instance.name}</b>: {len(solution.routes)} routes, "
+            f"{ev.distance / 1000:.2f} km, fleet cost {ev.cost:.6g}"
+            f"{'' if ev.feasible else ' (INFEASIBLE)'}"
+        )
+        fmap.get_root().html.add_child(folium.Element(_legend(by_type)))
     fmap.get_root().html.add_child(folium.Element(_banner(title)))
     return fmap.get_root().render()
 
@@ -152,6 +172,19 @@ def _hms(seconds: float) -> str:
         return "-"
     s = int(round(seconds))
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def _legend(by_type: dict[str | None, tuple[int, str]]) -> str:
+    """A box naming each vehicle type beside its colour (`vrp.draw.plot.type_labels`)."""
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:18px;height:4px;margin:0 6px 3px 0;'
+        f'background:{type_colour(index)}"></span>{html.escape(label)}</div>'
+        for index, label in by_type.values()
+    )
+    return (
+        '<div style="position:fixed;bottom:24px;left:10px;z-index:1000;background:white;'
+        f'padding:4px 8px;border-radius:4px;font:13px sans-serif"><b>vehicle types</b>{rows}</div>'
+    )
 
 
 def _banner(text: str) -> str:

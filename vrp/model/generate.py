@@ -204,10 +204,21 @@ def _draw(v: Variant, n: int, rng: np.random.Generator, name: str) -> Instance:
     return with_fleet(inst, rng) if v.fleet else inst
 
 
-def with_fleet(inst: Instance, rng: np.random.Generator) -> Instance:
+def with_fleet(
+    inst: Instance,
+    rng: np.random.Generator,
+    *,
+    fixed_cost: float = FLEET_FIXED_COST,
+    short_shift_end: float = FLEET_SHORT_SHIFT * DEPOT_HORIZON,
+) -> Instance:
     """``inst`` with a fleet drawn as the module docstring says, in place of its one kind of
     vehicle (its capacity is Q, its ``max_distance`` every type's). Draws the same numbers
-    whatever the instance."""
+    whatever the instance.
+
+    ``fixed_cost`` (that of the type of capacity Q) and ``short_shift_end`` (the end of the
+    shift of the types smaller than Q, with time windows) are in the instance's units: the
+    defaults suit the unit square; `vrp.roads.city` passes metres and seconds.
+    """
     lo, hi = FLEET_TYPES_RANGE
     k = int(rng.integers(lo, hi + 1))
     middle = FLEET_CAPACITY_RATIOS.index(1.0)
@@ -228,11 +239,9 @@ def with_fleet(inst: Instance, rng: np.random.Generator) -> Instance:
                 id=f"Q{round(r * q)}",
                 capacity=float(round(r * q)),
                 depot=None if r == 1.0 else inst.ids[int(homes[i])],
-                shift=(0.0, round(FLEET_SHORT_SHIFT * DEPOT_HORIZON, 6))
-                if timed and small
-                else None,
+                shift=(0.0, round(short_shift_end, 6)) if timed and small else None,
                 max_distance=inst.max_distance,
-                fixed_cost=round(FLEET_FIXED_COST * r**FLEET_FIXED_EXPONENT, 3),
+                fixed_cost=round(fixed_cost * r**FLEET_FIXED_EXPONENT, 3),
                 distance_cost=round(r**FLEET_DISTANCE_EXPONENT, 1),
                 duration_factor=FLEET_DURATION_FACTORS[i],
             )

@@ -16,7 +16,12 @@ capacity, backhaul share and draw order), with time in seconds on a working day:
   t(i, depot) - service - length]`` (whole seconds), so ``depot -> i -> depot`` is always
   feasible;
 - a distance limit is ``U(L0, 2 L0)`` with ``L0 = max_i d(depot, i) + d(i, depot)``;
-- as in `vrp.model.generate`, windows and the limit refer to the first depot.
+- as in `vrp.model.generate`, windows and the limit refer to the first depot;
+- H (a fleet): the generator's (`vrp.model.generate.with_fleet`), drawn after everything
+  else, in metres and seconds: the type of capacity Q has a fixed cost of one mean round trip
+  ``depot -> i -> depot`` from the first depot (whole metres; about 1 in the unit square), the
+  types smaller than Q a shift ``[0, 0.75 WORKDAY_S]`` (6 h) with time windows; distance
+  costs are per metre.
 """
 
 from __future__ import annotations
@@ -29,11 +34,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vrp.errors import InputError, SolverError
-from vrp.model.generate import draw_loads
+from vrp.formats.fleet_csv import check_fleet_references, parse_type_list, read_fleet_csv
+from vrp.model.generate import draw_loads, with_fleet
 from vrp.model.instance import Instance
 from vrp.model.variants import Variant, parse_variant
 from vrp.roads.osrm import Region, sample_road_points
-from vrpspec.distributions import NUM_DEPOTS_MD, capacity_for
+from vrpspec.distributions import (
+    FLEET_FIXED_COST,
+    FLEET_SHORT_SHIFT,
+    NUM_DEPOTS_MD,
+    capacity_for,
+)
 
 if TYPE_CHECKING:
     from vrp.roads.matrix import OsrmClient, Table
@@ -136,7 +147,7 @@ def _draw(
         max_distance = max(max_distance, low)
 
     zeros = np.zeros(D)
-    return Instance(
+    inst = Instance(
         num_depots=D,
         locations=table.snapped,
         delivery=np.concatenate([zeros, delivery]),
@@ -153,6 +164,14 @@ def _draw(
         duration_matrix=dur,
         name=name,
     )
+    if not v.fleet:
+        return inst
+    # The generator's fleet, its unit-square figures made metres and seconds: a fixed cost of
+    # FLEET_FIXED_COST mean round trips from the first depot (about 1 in the unit square),
+    # the small types' shift the same share of the working day.
+    trip = float((dist[0, D:] + dist[D:, 0]).mean())
+    fixed = round(FLEET_FIXED_COST * trip)
+    return with_fleet(inst, rng, fixed_cost=fixed, short_shift_end=FLEET_SHORT_SHIFT * WORKDAY_S)
 
 
 # -- from a CSV of locations ----------------------------------------------------------------
@@ -167,6 +186,7 @@ _COLUMNS = {
     "tw_early": ("tw_early", "earliest", "ready_time"),
     "tw_late": ("tw_late", "latest", "due_time"),
     "service_time": ("service_time", "service"),
+    "vehicle_types": ("vehicle_types",),
 }
 _TRUE, _FALSE = ("1", "true", "yes", "y", "x"), ("", "0", "false", "no", "n")
 
@@ -215,6 +235,8 @@ def read_points_csv(path: str | Path) -> dict[str, list]:
 def _cell(key: str, cell: str, path: Path, line: int, column: str) -> object:
     if key == "id":
         return cell or None
+    if key == "vehicle_types":
+        return parse_type_list(cell, path, line, column)
     if key == "depot":
         if cell.lower() in _TRUE or cell.lower() in _FALSE:
             return cell.lower() in _TRUE
@@ -244,10 +266,13 @@ def instance_from_csv(
     region: Region | None = None,
     max_snap_m: float = MAX_SNAP_M,
     name: str | None = None,
+    fleet: str | Path | None = None,
 ) -> Instance:
     """A FORMAT.md instance from a points CSV, with OSRM matrices (see ``vrp instance``).
 
     Depots: rows with a true ``depot`` cell, or the first row when there is no such column.
+    ``fleet``: a vehicles CSV (`vrp.formats.fleet_csv`) in place of ``capacity`` and
+    ``vehicle_count``; the stops' ``vehicle_types`` cells name its types.
     Points keep their CSV coordinates; the matrices run between their road positions.
     """
     p = Path(path)
@@ -285,7 +310,15 @@ def instance_from_csv(
             raise InputError(f"{labels[k]}: give both tw_early and tw_late, or neither",
                              path=str(p))  # fmt: skip
     early, late = column("tw_early", -np.inf), column("tw_late", np.inf)
-    if capacity is None:
+    node_ids = tuple(i or (f"D{k + 1}" if k < D else str(k - D + 1)) for k, i in enumerate(ids))
+    types = None if fleet is None else read_fleet_csv(fleet)
+    kinds = [cols["vehicle_types"][i] for i in order] if "vehicle_types" in cols else []
+    check_fleet_references(types, p, node_ids[:D], kinds, at)
+    if types is not None:
+        if capacity is not None:
+            raise InputError("is not used with a vehicles CSV: each type has its capacity",
+                             field="--capacity")  # fmt: skip
+    elif capacity is None:
         if delivery.any() or pickup.any():
             raise InputError("the CSV has demands: give the vehicle capacity", field="--capacity")
         capacity = 1.0  # no demands: the capacity binds nothing
@@ -321,14 +354,16 @@ def instance_from_csv(
             service_time=column("service_time", 0.0),
             tw_early=early,
             tw_late=late,
-            capacity=float(capacity),
+            capacity=None if capacity is None else float(capacity),
             vehicle_count=vehicle_count,
             backhaul=backhaul,  # type: ignore[arg-type]
             coordinates="lonlat",
             distance_matrix=table.distances,
             duration_matrix=table.durations,
-            ids=tuple(i or (f"D{k + 1}" if k < D else str(k - D + 1)) for k, i in enumerate(ids)),
+            ids=node_ids,
             name=name or p.stem,
+            fleet=() if types is None else types.types,
+            vehicle_types=tuple(kinds) if types is not None else (),
         )
     except InputError as e:
         raise e.with_path(str(p)) from None
