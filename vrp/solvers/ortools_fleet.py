@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from vrp.model.instance import Instance
-from vrp.solvers.ortools import (
+from vrp.solvers.ortools_common import (
     _DROP_PENALTY,
     INT_BOUND,
     MAX_FREE_FLEET,
