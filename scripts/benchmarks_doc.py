@@ -46,6 +46,8 @@ ORDER = [
     "mdvrptw",
     "x-auto",
     "solomon-auto",
+    "hfvrp",
+    "hfvrp-auto",
 ]
 RECORDS = "docs/data/benchmarks"
 """The recorded sets (``SET.jsonl``, ``SET.meta.json``), relative to the checkout."""

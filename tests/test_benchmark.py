@@ -423,12 +423,16 @@ def test_the_committed_doc_is_what_doc_only_makes_from_the_committed_records_alo
     assert out.read_bytes() == (ROOT / "docs" / "benchmarks.md").read_bytes()
 
 
-def test_every_set_comes_from_its_record_or_says_it_predates_them_and_how_to_record_it():
+def test_every_set_comes_from_its_record_or_says_it_predates_them_or_is_listed_as_not_run():
     doc = _doc_script()
+    built = doc.build(ROOT)
     for name in doc.ORDER:
         if (ROOT / doc.RECORDS / f"{name}.jsonl").is_file():
             meta, records = rep.read_record(ROOT / doc.RECORDS / f"{name}.jsonl")
             assert records and meta["code"] == ", ".join(sorted({r["code"] for r in records}))
+            continue
+        if not (ROOT / doc.LEGACY / f"{name}.md").is_file():  # never run: the doc says so
+            assert "Not run yet: " in built and name in built.split("Not run yet: ")[1], name
             continue
         text = (ROOT / doc.LEGACY / f"{name}.md").read_text()
         assert "predates committed records" in text, name
