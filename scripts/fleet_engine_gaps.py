@@ -27,7 +27,7 @@ from pathlib import Path
 from statistics import mean
 
 from vrp.benchmark.report import markdown_table
-from vrp.benchmark.runner import code_version, machine, machine_text
+from vrp.benchmark.runner import WALL_CAP_FACTOR, code_version, machine, machine_text
 from vrp.model.generate import generate_many
 from vrp.model.variants import parse_variant, parse_variant_list
 from vrp.solvers import Budget, get_solver, refusal, run_solver
@@ -83,7 +83,7 @@ def _solve(inst, name: str, limit: float) -> dict[str, str]:
     reason = refusal(engine, inst)
     if reason is not None:
         return {**row, "status": "unsupported", "message": reason}
-    res = run_solver(inst, engine, Budget(limit))
+    res = run_solver(inst, engine, Budget(limit, WALL_CAP_FACTOR))  # as vrp benchmark does
     row.update(cpu_s=f"{res.cpu_s:.2f}", wall_s=f"{res.runtime_s:.2f}")
     if res.solution is None or res.evaluation is None:
         return {**row, "status": "no_solution"}
