@@ -41,6 +41,7 @@ import platform
 import re
 import signal
 import subprocess
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -605,8 +606,21 @@ def execute(
         if on_done is not None:
             on_done(rec)
 
+    # Ctrl-C raises KeyboardInterrupt at once, and is also remembered: one that lands inside
+    # a callback whose exceptions Python only reports (logging's at-fork lock release, when a
+    # worker starts) would otherwise be lost, and the loop checks the flag on every turn.
+    asked: list[int] = []
+
+    def on_sigint(signum: int, frame: object) -> None:
+        asked.append(signum)
+        raise KeyboardInterrupt
+
+    own_sigint = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_sigint) if own_sigint else None
     try:
         while todo or active:
+            if asked:
+                raise KeyboardInterrupt
             while todo and len(active) < workers:
                 group = todo.pop()
                 batch = len(group) > 1 or _batching(group[0].solver)
@@ -650,6 +664,8 @@ def execute(
             if on_tick is not None:
                 on_tick([r for a in active for i, r in enumerate(a.runs) if i in a.left])
     finally:
+        if own_sigint:
+            signal.signal(signal.SIGINT, previous)
         for a in active:
             a.proc.kill()
             a.proc.join(5)
