@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +54,22 @@ class FleetCsv:
     lines: tuple[int, ...]
 
 
+def read_csv(path: Path, needed: str) -> tuple[list[str], Iterator[list[str]]]:
+    """The header of the CSV file ``path`` and a reader of its other lines; an unreadable or
+    empty file is an `InputError` naming it (``needed``: the columns the header must name)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("no such file", path=str(path)) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read file ({type(e).__name__})", path=str(path)) from None
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if not header:
+        raise InputError(f"empty file: expected a header line with {needed}", path=str(path))
+    return header, reader
+
+
 def read_fleet_csv(path: str | Path) -> FleetCsv:
     """The vehicle types of the vehicles CSV at ``path``, each checked (`check_vehicle_type`).
 
@@ -61,16 +77,7 @@ def read_fleet_csv(path: str | Path) -> FleetCsv:
         InputError: naming the file, the line and the column at fault.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("no such file", path=str(p)) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read file ({type(e).__name__})", path=str(p)) from None
-    reader = csv.reader(text.splitlines())
-    header = next(reader, None)
-    if not header:
-        raise InputError("empty file: expected a header line with id and capacity", path=str(p))
+    header, reader = read_csv(p, "id and capacity")
     where: dict[str, int] = {}
     for i, h in enumerate(header):
         key = next((k for k, names in COLUMNS.items() if h.strip().lower() in names), None)

@@ -26,7 +26,6 @@ capacity, backhaul share and draw order), with time in seconds on a working day:
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,7 +33,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from vrp.errors import InputError, SolverError
-from vrp.formats.fleet_csv import check_fleet_references, parse_type_list, read_fleet_csv
+from vrp.formats.fleet_csv import (
+    check_fleet_references,
+    parse_type_list,
+    read_csv,
+    read_fleet_csv,
+)
 from vrp.model.generate import draw_loads, with_fleet
 from vrp.model.instance import Instance
 from vrp.model.variants import Variant, parse_variant
@@ -197,16 +201,7 @@ def read_points_csv(path: str | Path) -> dict[str, list]:
     Numbers are parsed; an empty cell is None. Errors name the file, line and column.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("no such file", path=str(p)) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read file ({type(e).__name__})", path=str(p)) from None
-    reader = csv.reader(text.splitlines())
-    header = next(reader, None)
-    if not header:
-        raise InputError("empty file: expected a header line with lon and lat", path=str(p))
+    header, reader = read_csv(p, "lon and lat")
     names = [h.strip().lower() for h in header]
     where: dict[str, int] = {}
     for key, aliases in _COLUMNS.items():
