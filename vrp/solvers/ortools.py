@@ -88,9 +88,11 @@ from vrp.solvers.ortools_common import (
     MAX_FREE_FLEET,
     _down,
     _power_of_ten,
-    _precedence,
     _Scaled,
     _up,
+    add_loads,
+    add_time_windows,
+    scaled_loads,
 )
 
 EMIT_PERIOD_S = 0.05
@@ -382,10 +384,7 @@ def _scale(inst: Instance) -> _Scaled:
     if inst.max_distance is not None:
         max_distance = int(min(_down(inst.max_distance, scale), 2 * INT_BOUND))
 
-    loads = np.concatenate([inst.delivery, inst.pickup, [inst.capacity]])
-    total = float(inst.delivery.sum() + inst.pickup.sum() + inst.capacity)
-    integral = bool(np.all(loads == np.round(loads))) and total < INT_BOUND
-    load_scale = 1.0 if integral else _power_of_ten(total)
+    delivery, pickup, (capacity,) = scaled_loads(inst, [inst.capacity])
     return _Scaled(
         scale=scale,
         origin=origin,
@@ -394,9 +393,9 @@ def _scale(inst: Instance) -> _Scaled:
         time=time_m,
         dist=dist_m,
         max_distance=max_distance,
-        delivery=_up(inst.delivery, load_scale).astype(np.int64).tolist(),
-        pickup=_up(inst.pickup, load_scale).astype(np.int64).tolist(),
-        capacity=int(_down(inst.capacity, load_scale)),
+        delivery=delivery,
+        pickup=pickup,
+        capacity=capacity,
     )
 
 
@@ -416,26 +415,11 @@ def _fleet(inst: Instance) -> list[int]:
 
 def _model(inst: Instance, data: _Scaled, manager: Any, routing: Any, depots: list[int]) -> None:
     """Add the arc costs and every constraint of ``inst`` to ``routing``."""
-    vehicles = range(len(depots))
-    capacities = [data.capacity] * len(depots)
     routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitMatrix(data.cost))
     if inst.num_depots > 1 and inst.vehicle_count is not None:
         routing.SetMaximumNumberOfActiveVehicles(int(inst.vehicle_count))
 
-    def load_dimension(values: list[int], name: str, start_at_zero: bool = True) -> Any:
-        transit = routing.RegisterUnaryTransitVector(values)
-        routing.AddDimensionWithVehicleCapacity(transit, 0, capacities, start_at_zero, name)
-        return routing.GetDimensionOrDie(name)
-
-    kind = inst.backhaul_kind
-    if kind == "none":
-        load_dimension(data.delivery, "load")
-    elif kind == "classic":
-        load_dimension(data.delivery, "deliveries")
-        load_dimension(data.pickup, "pickups")
-        _precedence(inst, manager, routing)
-    else:
-        _mixed_load(data, routing, vehicles, load_dimension)
+    add_loads(inst, data, manager, routing, [data.capacity] * len(depots))
 
     if data.dist is not None:
         transit = routing.RegisterTransitMatrix(data.dist)
@@ -443,36 +427,8 @@ def _model(inst: Instance, data: _Scaled, manager: Any, routing: Any, depots: li
 
     if data.time is not None:
         transit = routing.RegisterTransitMatrix(data.time)
-        routing.AddDimension(transit, data.horizon, data.horizon, False, "time")
-        clock = routing.GetDimensionOrDie("time")
-        for c in inst.customers:
-            index = manager.NodeToIndex(c)
-            clock.CumulVar(index).SetRange(data.early(inst.tw_early[c]), data.late(inst.tw_late[c]))
-        for v, depot in zip(vehicles, depots, strict=True):
-            leave = data.early(inst.depot_start(depot))
-            clock.CumulVar(routing.Start(v)).SetRange(leave, leave)
-            if not inst.open:
-                clock.CumulVar(routing.End(v)).SetMax(data.late(inst.tw_late[depot]))
-
-
-def _mixed_load(data: _Scaled, routing: Any, vehicles: range, load_dimension: Any) -> None:
-    """Mixed backhaul, exactly: remaining deliveries + pickups so far <= Q at every node.
-
-    "remaining" starts free and must end at 0, so it starts at the route's total delivery
-    (the departure load) and on arrival at a node holds the deliveries still on board;
-    "picked" holds the pickups collected so far. Their sum is the load on arrival, which is
-    the load after the previous customer; at the end node it is the load after the last one.
-    """
-    remaining = load_dimension([-d for d in data.delivery], "remaining", start_at_zero=False)
-    picked = load_dimension(data.pickup, "picked")
-    solver = routing.solver()
-    for v in vehicles:
-        remaining.CumulVar(routing.End(v)).SetValue(0)
-        end = routing.End(v)
-        solver.Add(remaining.CumulVar(end) + picked.CumulVar(end) <= data.capacity)
-    for index in range(routing.Size()):
-        if not routing.IsStart(index):
-            solver.Add(remaining.CumulVar(index) + picked.CumulVar(index) <= data.capacity)
+        hours = [(inst.depot_start(d), inst.tw_late[d]) for d in depots]
+        add_time_windows(inst, data, manager, routing, [transit] * len(depots), hours)
 
 
 def _parameters(

@@ -1,6 +1,8 @@
 """What the two OR-Tools models share (`vrp.solvers.ortools` for one kind of vehicle,
 `vrp.solvers.ortools_fleet` for fleets): the instance in OR-Tools integers (`_Scaled`,
-rounded up or down as each use needs) and the classic-backhaul precedence."""
+rounded up or down as each use needs; `scaled_loads`), the load dimensions (`add_loads`)
+and the time-window dimension (`add_time_windows`). The two differ in their vehicles, so
+these take per-vehicle capacities, transits and hours."""
 
 from __future__ import annotations
 
@@ -73,6 +75,76 @@ def _power_of_ten(magnitude: float) -> float:
     return 10.0 ** min(12, math.floor(math.log10(INT_BOUND / magnitude)))
 
 
+def scaled_loads(inst: Instance, capacities: list[float]) -> tuple[list[int], list[int], list[int]]:
+    """Deliveries and pickups (rounded up) and ``capacities`` (down) in OR-Tools integers:
+    as they are when all are integers, else all scaled by one power of ten."""
+    caps = np.array(capacities)
+    loads = np.concatenate([inst.delivery, inst.pickup, caps])
+    total = float(inst.delivery.sum() + inst.pickup.sum() + caps.max())
+    integral = bool(np.all(loads == np.round(loads))) and total < INT_BOUND
+    scale = 1.0 if integral else _power_of_ten(total)
+    return (
+        _up(inst.delivery, scale).astype(np.int64).tolist(),
+        _up(inst.pickup, scale).astype(np.int64).tolist(),
+        [int(_down(q, scale)) for q in caps],
+    )
+
+
+def add_loads(
+    inst: Instance, data: _Scaled, manager: Any, routing: Any, capacities: list[int]
+) -> None:
+    """The load dimensions of ``inst``, vehicle ``v`` carrying at most ``capacities[v]``.
+
+    No backhaul: one dimension of deliveries. Classic backhaul: one of deliveries and one of
+    pickups, and the precedence (`_precedence`). Mixed backhaul: `_mixed_load`.
+    """
+
+    def dimension(values: list[int], name: str, start_at_zero: bool = True) -> Any:
+        transit = routing.RegisterUnaryTransitVector(values)
+        routing.AddDimensionWithVehicleCapacity(transit, 0, capacities, start_at_zero, name)
+        return routing.GetDimensionOrDie(name)
+
+    kind = inst.backhaul_kind
+    if kind == "none":
+        dimension(data.delivery, "load")
+    elif kind == "classic":
+        dimension(data.delivery, "deliveries")
+        dimension(data.pickup, "pickups")
+        _precedence(inst, manager, routing)
+    else:
+        remaining = dimension([-d for d in data.delivery], "remaining", start_at_zero=False)
+        picked = dimension(data.pickup, "picked")
+        _mixed_load(routing, remaining, picked, capacities)
+
+
+def _mixed_load(routing: Any, remaining: Any, picked: Any, capacities: list[int]) -> None:
+    """Mixed backhaul, exactly: remaining deliveries + pickups so far <= Q at every node, Q
+    being the capacity of the vehicle that visits it.
+
+    "remaining" starts free and must end at 0, so it starts at the route's total delivery
+    (the departure load) and on arrival at a node holds the deliveries still on board;
+    "picked" holds the pickups collected so far. Their sum is the load on arrival, which is
+    the load after the previous customer; at the end node it is the load after the last one.
+    With capacities that differ, the bound at a node is an ``Element`` on its ``VehicleVar``.
+    """
+    solver = routing.solver()
+    for v, q in enumerate(capacities):
+        end = routing.End(v)
+        remaining.CumulVar(end).SetValue(0)
+        solver.Add(remaining.CumulVar(end) + picked.CumulVar(end) <= q)
+    top = max(capacities)
+    uniform = len(set(capacities)) == 1
+    bound = [top, *capacities]  # index 0: a dropped node (VehicleVar -1)
+    for index in range(routing.Size()):
+        if routing.IsStart(index):
+            continue
+        if uniform:
+            solver.Add(remaining.CumulVar(index) + picked.CumulVar(index) <= top)
+            continue
+        q = solver.Element(bound, (routing.VehicleVar(index) + 1).Var())
+        solver.Add(remaining.CumulVar(index) + picked.CumulVar(index) <= q)
+
+
 def _precedence(inst: Instance, manager: Any, routing: Any) -> None:
     """Classic backhaul: no customer with a delivery after a customer with a pickup."""
     line = [manager.NodeToIndex(c) for c in inst.customers if inst.delivery[c] > 0]
@@ -86,3 +158,26 @@ def _precedence(inst: Instance, manager: Any, routing: Any) -> None:
         phase = routing.GetDimensionOrDie("phase")
         for index in line:
             phase.CumulVar(index).SetMax(0)
+
+
+def add_time_windows(
+    inst: Instance,
+    data: _Scaled,
+    manager: Any,
+    routing: Any,
+    transits: list[int],
+    hours: list[tuple[float, float]],
+) -> None:
+    """A "time" dimension whose slack is waiting: vehicle ``v`` runs on the transit callback
+    ``transits[v]`` (service at the tail + travel), leaves at ``hours[v][0]`` and, unless
+    routes are open, is back by ``hours[v][1]``; every customer is served in its window."""
+    routing.AddDimensionWithVehicleTransits(transits, data.horizon, data.horizon, False, "time")
+    clock = routing.GetDimensionOrDie("time")
+    for c in inst.customers:
+        index = manager.NodeToIndex(c)
+        clock.CumulVar(index).SetRange(data.early(inst.tw_early[c]), data.late(inst.tw_late[c]))
+    for v, (start, deadline) in enumerate(hours):
+        leave = data.early(start)
+        clock.CumulVar(routing.Start(v)).SetRange(leave, leave)
+        if not inst.open:
+            clock.CumulVar(routing.End(v)).SetMax(data.late(deadline))

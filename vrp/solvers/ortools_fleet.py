@@ -37,9 +37,11 @@ from vrp.solvers.ortools_common import (
     MAX_FREE_FLEET,
     _down,
     _power_of_ten,
-    _precedence,
     _Scaled,
     _up,
+    add_loads,
+    add_time_windows,
+    scaled_loads,
 )
 
 
@@ -126,12 +128,7 @@ def fleet_scale(inst: Instance) -> tuple[_Scaled, FleetScaled]:
         no_limit if t.max_distance is None else int(min(_down(t.max_distance, scale), no_limit))
         for t in fleet
     ]
-    caps = np.array([t.capacity for t in fleet])
-    loads = np.concatenate([inst.delivery, inst.pickup, caps])
-    total = float(inst.delivery.sum() + inst.pickup.sum() + caps.max())
-    integral = bool(np.all(loads == np.round(loads))) and total < INT_BOUND
-    load_scale = 1.0 if integral else _power_of_ten(total)
-    capacity = [int(_down(q, load_scale)) for q in caps]
+    delivery, pickup, capacity = scaled_loads(inst, [t.capacity for t in fleet])
     base = _Scaled(
         scale=scale,
         origin=origin,
@@ -140,8 +137,8 @@ def fleet_scale(inst: Instance) -> tuple[_Scaled, FleetScaled]:
         time=None,
         dist=dist_m,
         max_distance=max(limits),
-        delivery=_up(inst.delivery, load_scale).astype(np.int64).tolist(),
-        pickup=_up(inst.pickup, load_scale).astype(np.int64).tolist(),
+        delivery=delivery,
+        pickup=pickup,
         capacity=max(capacity),
     )
     extra = FleetScaled(
@@ -192,22 +189,7 @@ def fleet_model(
             barred = [v for v, t in enumerate(types) if not inst.allowed[c, t]]
             routing.VehicleVar(manager.NodeToIndex(c)).RemoveValues(barred)
 
-    capacities = [extra.capacity[t] for t in types]
-
-    def load_dimension(values: list[int], name: str, start_at_zero: bool = True) -> Any:
-        transit = routing.RegisterUnaryTransitVector(values)
-        routing.AddDimensionWithVehicleCapacity(transit, 0, capacities, start_at_zero, name)
-        return routing.GetDimensionOrDie(name)
-
-    kind = inst.backhaul_kind
-    if kind == "none":
-        load_dimension(data.delivery, "load")
-    elif kind == "classic":
-        load_dimension(data.delivery, "deliveries")
-        load_dimension(data.pickup, "pickups")
-        _precedence(inst, manager, routing)
-    else:
-        _mixed_load(data, routing, capacities, load_dimension)
+    add_loads(inst, data, manager, routing, [extra.capacity[t] for t in types])
 
     if data.dist is not None:
         transit = routing.RegisterTransitMatrix(data.dist)
@@ -217,35 +199,8 @@ def fleet_model(
     if extra.times is not None:
         by_factor = {f: routing.RegisterTransitMatrix(m) for f, m in extra.times.items()}
         transits = [by_factor[inst.fleet[t].duration_factor] for t in types]
-        routing.AddDimensionWithVehicleTransits(transits, data.horizon, data.horizon, False, "time")
-        clock = routing.GetDimensionOrDie("time")
-        for c in inst.customers:
-            index = manager.NodeToIndex(c)
-            clock.CumulVar(index).SetRange(data.early(inst.tw_early[c]), data.late(inst.tw_late[c]))
-        for v, (t, depot) in enumerate(zip(types, fleet.depots, strict=True)):
-            leave = data.early(inst.type_start(t, depot))
-            clock.CumulVar(routing.Start(v)).SetRange(leave, leave)
-            if not inst.open:
-                clock.CumulVar(routing.End(v)).SetMax(data.late(inst.type_deadline(t, depot)))
-
-
-def _mixed_load(data: _Scaled, routing: Any, capacities: list[int], load_dimension: Any) -> None:
-    """Mixed backhaul as in `vrp.solvers.ortools._mixed_load`, the bound at each node being the
-    capacity of the vehicle that visits it."""
-    remaining = load_dimension([-d for d in data.delivery], "remaining", start_at_zero=False)
-    picked = load_dimension(data.pickup, "picked")
-    solver = routing.solver()
-    for v, q in enumerate(capacities):
-        end = routing.End(v)
-        remaining.CumulVar(end).SetValue(0)
-        solver.Add(remaining.CumulVar(end) + picked.CumulVar(end) <= q)
-    top = max(capacities)
-    bound = [top, *capacities]  # index 0: a dropped node (VehicleVar -1)
-    for index in range(routing.Size()):
-        if routing.IsStart(index):
-            continue
-        if len(set(capacities)) == 1:
-            solver.Add(remaining.CumulVar(index) + picked.CumulVar(index) <= top)
-            continue
-        q = solver.Element(bound, (routing.VehicleVar(index) + 1).Var())
-        solver.Add(remaining.CumulVar(index) + picked.CumulVar(index) <= q)
+        hours = [
+            (inst.type_start(t, d), inst.type_deadline(t, d))
+            for t, d in zip(types, fleet.depots, strict=True)
+        ]
+        add_time_windows(inst, data, manager, routing, transits, hours)

@@ -143,7 +143,7 @@ def _forbid(inst: Instance) -> np.ndarray:
 
 
 def _problem(inst: Instance, sc: _Scale):  # -> pyvrp.ProblemData
-    from pyvrp import Client, Depot, Location, ProblemData, VehicleType
+    from pyvrp import Depot, Location, ProblemData, VehicleType
 
     D, N, C = inst.num_depots, inst.num_nodes, inst.num_customers
     limited = inst.max_distance is not None
@@ -163,48 +163,15 @@ def _problem(inst: Instance, sc: _Scale):  # -> pyvrp.ProblemData
     np.fill_diagonal(dist, 0)
     np.fill_diagonal(dur, 0)
 
-    def t_up(x: float) -> int:
-        return int(_up((x - sc.time_origin) * sc.time))
-
-    def t_down(x: float) -> int:
-        return int(_down((x - sc.time_origin) * sc.time))
-
     classic = inst.backhaul_kind == "classic"
     q = int(_down(inst.capacity * sc.load))
-    deliv = _up(inst.delivery * sc.load)
-    pick = _up(inst.pickup * sc.load)
-    clients = []
-    for k in inst.customers:
-        e, late = inst.tw_early[k], inst.tw_late[k]
-        kw = {}
-        if math.isfinite(e):
-            kw["tw_early"] = t_up(e)
-        if math.isfinite(late):
-            kw["tw_late"] = t_down(late)
-            # A window narrower than one scaled unit rounds to an empty one: keep its end
-            # (optimistic by under one unit there; evaluate() has the last word).
-            kw["tw_early"] = min(kw.get("tw_early", 0), kw["tw_late"])
-        if classic:
-            load = {"delivery": [int(deliv[k]), 0], "pickup": [0, int(pick[k])]}
-        else:
-            load = {"delivery": [int(deliv[k])], "pickup": [int(pick[k])]}
-        clients.append(
-            Client(
-                location=k,
-                service_duration=int(_up(inst.service_time[k] * sc.time)),
-                name=inst.ids[k],
-                **load,
-                **kw,
-            )
-        )
-
     depots, types = [], []
     shared_count = inst.vehicle_count is not None and D > 1
     per_depot = C if inst.vehicle_count is None or shared_count else inst.vehicle_count
     for d in range(D):
-        kw = {"tw_early": t_up(inst.depot_start(d))}
+        kw = {"tw_early": sc.t_up(inst.depot_start(d))}
         if math.isfinite(inst.tw_late[d]) and not inst.open:
-            kw["tw_late"] = t_down(inst.tw_late[d])
+            kw["tw_late"] = sc.t_down(inst.tw_late[d])
         depots.append(Depot(location=d, name=inst.ids[d], **kw))
         vkw = dict(kw)
         if limited:
@@ -224,7 +191,7 @@ def _problem(inst: Instance, sc: _Scale):  # -> pyvrp.ProblemData
         locations = [Location(0.0, 0.0) for _ in range(N)]
     return ProblemData(
         locations=locations,
-        clients=clients,
+        clients=_clients(inst, sc, classic),
         depots=depots,
         vehicle_types=types,
         distance_matrices=[dist],
@@ -233,6 +200,8 @@ def _problem(inst: Instance, sc: _Scale):  # -> pyvrp.ProblemData
 
 
 def _clients(inst: Instance, sc: _Scale, classic: bool) -> list:  # list[pyvrp.Client]
+    """One PyVRP client per customer: its loads (two dimensions if ``classic``), service time
+    and window, in PyVRP's units."""
     from pyvrp import Client
 
     deliv = _up(inst.delivery * sc.load)
@@ -245,7 +214,9 @@ def _clients(inst: Instance, sc: _Scale, classic: bool) -> list:  # list[pyvrp.C
             kw["tw_early"] = sc.t_up(e)
         if math.isfinite(late):
             kw["tw_late"] = sc.t_down(late)
-            kw["tw_early"] = min(kw.get("tw_early", 0), kw["tw_late"])  # see `_problem`
+            # A window narrower than one scaled unit rounds to an empty one: keep its end
+            # (optimistic by under one unit there; evaluate() has the last word).
+            kw["tw_early"] = min(kw.get("tw_early", 0), kw["tw_late"])
         if classic:
             load = {"delivery": [int(deliv[k]), 0], "pickup": [0, int(pick[k])]}
         else:
