@@ -182,15 +182,14 @@ def load_json_arg(path: Path) -> Any:
 
 def write_json_out(path: Path, data: Any) -> None:
     """Write JSON to ``path``: ``-`` is stdout, a device or pipe is written in place, a file
-    atomically (`vrp.formats.io.write_json`)."""
-    from vrp.formats.io import write_json
+    atomically (`vrp.formats.io.write_json`), all laid out by `vrp.formats.io.json_text`."""
+    from vrp.formats.io import json_text, write_json
 
     if is_stdio(path):
-        typer.echo(json.dumps(data, indent=1, allow_nan=False))
+        typer.echo(json_text(data))
     elif path.exists() and not path.is_file() and not path.is_dir():
         with open(path, "w") as fh:
-            json.dump(data, fh, indent=1, allow_nan=False)
-            fh.write("\n")
+            fh.write(json_text(data) + "\n")
     else:
         write_json(path, data)
 
@@ -225,5 +224,7 @@ def keep_json(path: Path, data: Any, kind: str, *, on_stdout: bool) -> str | Non
     except OSError:
         pass
     if not on_stdout:
-        typer.echo(json.dumps(data, indent=1, allow_nan=False))
+        from vrp.formats.io import json_text
+
+        typer.echo(json_text(data))
     return f"{why}, nor {spare}; the {kind} JSON is on stdout"

@@ -119,6 +119,30 @@ def test_matrix_instance_round_trips_without_locations(tmp_path: Path):
     assert again.vehicle_count == 2 and again.open and again.max_distance == 30
 
 
+def test_a_matrix_is_written_a_row_per_line_and_reads_back_exactly(tmp_path: Path):
+    rng = np.random.default_rng(3)
+    n = 30
+    dist = np.round(rng.uniform(0, 5e4, (n, n)), 1)
+    dur = rng.uniform(0, 1e4, (n, n))  # full-precision floats must survive the text
+    np.fill_diagonal(dist, 0)
+    np.fill_diagonal(dur, 0)
+    data = {
+        "depots": [{}],
+        "customers": [{"delivery": 1} for _ in range(n - 1)],
+        "vehicles": {"capacity": 5},
+        "distance_matrix": dist.tolist(),
+        "duration_matrix": dur.tolist(),
+    }
+    write_instance(instance_from_dict(data), tmp_path / "m.json")
+    lines = (tmp_path / "m.json").read_text().splitlines()
+    start = lines.index(' "distance_matrix": [')
+    rows = lines[start + 1 : start + 1 + n]
+    assert all(row.strip().rstrip(",").count(", ") == n - 1 for row in rows)
+    again = read_instance(tmp_path / "m.json")
+    assert np.array_equal(again.distance_matrix, dist)
+    assert np.array_equal(again.duration_matrix, dur)
+
+
 def test_lonlat_instances_use_great_circle_metres():
     data = {
         "coordinates": "lonlat",
@@ -175,6 +199,14 @@ BAD_INSTANCES = [
     (edited("customers[0].time_window", [1]), "customers[0].time_window: must be a list of two"),
     (edited("distance_matrix", [[0, 1], [1, 0]]), "distance_matrix: has shape 2x2, expected 4x4"),
     (edited("duration_matrix", [[0] * 4] * 3), "duration_matrix: has shape 3x4, expected 4x4"),
+    (
+        edited("distance_matrix", [[0, 1, 1, 1], [1, 0, "1", 1], [1, 1, 0, 1], [1, 1, 1, 0]]),
+        "distance_matrix: must contain numbers only",
+    ),
+    (
+        edited("duration_matrix", [[0, 1, 1, 1], [1, 0, True, 1], [1, 1, 0, 1], [1, 1, 1, 0]]),
+        "duration_matrix: must contain numbers only",
+    ),
     (
         edited("customers[0].location", [0.1, float("nan")]),
         "customers[0].location: must be two finite",

@@ -6,6 +6,10 @@ names the file and the field. Reading is strict: a field the format does not kno
 that names it and the nearest known name (`vrp.formats.schema`, whose JSON Schemas list the
 fields); free-form data goes under ``meta``. Every file is written atomically (`atomic_write`): an
 interrupted run never leaves half a file.
+
+Files are parsed with orjson, and a list of numbers is written on one line (`json_text`): at
+5000 stops an instance holds two 5001 x 5001 matrices, 50 million numbers, where the standard
+library took 41 s to write the file (one number per line) and 24 s to read it back.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+import orjson
 
 from vrp.errors import InputError
 from vrp.formats import schema
@@ -56,19 +61,81 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[A
         raise
 
 
+def json_text(data: Any) -> str:
+    """``data`` as JSON text, laid out for people and fast for big matrices: objects and
+    nested lists one item per line (indented by one space per level, as ``json.dumps(...,
+    indent=1)``), a list of plain values on one line. Non-finite numbers are an error, as
+    with ``allow_nan=False``."""
+    parts: list[str] = []
+    _encode(data, 0, parts)
+    return "".join(parts)
+
+
+_SCALARS = {int, float, str, bool, type(None)}
+
+
+def _encode(x: Any, level: int, out: list[str]) -> None:
+    if isinstance(x, dict):
+        if not x:
+            out.append("{}")
+            return
+        pad = "\n" + " " * (level + 1)
+        for i, (k, v) in enumerate(x.items()):
+            out.append(("{" if i == 0 else ",") + pad + json.dumps(str(k)) + ": ")
+            _encode(v, level + 1, out)
+        out.append("\n" + " " * level + "}")
+    elif isinstance(x, list | tuple):
+        kinds = set(map(type, x))
+        if kinds <= _SCALARS:
+            out.append(_flat_list(x, kinds))
+            return
+        pad = "\n" + " " * (level + 1)
+        for i, v in enumerate(x):
+            out.append(("[" if i == 0 else ",") + pad)
+            _encode(v, level + 1, out)
+        out.append("\n" + " " * level + "]")
+    else:
+        out.append(json.dumps(x, allow_nan=False))
+
+
+def _flat_list(x: list[Any] | tuple[Any, ...], kinds: set[type]) -> str:
+    """A list of plain values on one line (orjson for the numbers: a matrix row of 5000 takes
+    about 0.2 ms)."""
+    if kinds <= {int, float} and x:
+        if float in kinds and not math.isfinite(sum(x)):
+            if not all(math.isfinite(v) for v in x):
+                raise ValueError("Out of range float values are not JSON compliant")
+        try:
+            return orjson.dumps(list(x)).decode().replace(",", ", ")
+        except TypeError:  # an integer past 64 bits
+            pass
+    return json.dumps(list(x), allow_nan=False)
+
+
 def write_json(path: str | os.PathLike[str], data: Any) -> None:
-    """Write ``data`` as JSON, atomically."""
+    """Write ``data`` as JSON (`json_text`), atomically."""
+    text = json_text(data)
     with atomic_write(path) as fh:
-        json.dump(data, fh, indent=1, allow_nan=False)
+        fh.write(text)
         fh.write("\n")
 
 
 def _load_json(path: Path) -> Any:
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError("no such file", path=str(path)) from None
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
+        raise InputError(f"cannot read file ({e.__class__.__name__})", path=str(path)) from None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    # Not strict JSON to orjson: the standard library names the place of the error, and
+    # reads the NaN and Infinity that Python writes (the readers then name the field).
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError as e:
         raise InputError(f"cannot read file ({e.__class__.__name__})", path=str(path)) from None
     try:
         return json.loads(text)
@@ -120,13 +187,15 @@ def _matrix(v: Any, field: str, n: int) -> np.ndarray | None:
     if len(v) != n or any(len(row) != n for row in v):
         shape = f"{len(v)}x{'/'.join(sorted({str(len(r)) for r in v})) or 0}"
         raise InputError(f"has shape {shape}, expected {n}x{n} (depots + customers)", field=field)
-    try:
-        m = np.array(v, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError("must contain numbers only", field=field) from None
-    if any(isinstance(x, bool) or x is None for row in v for x in row):
+    kinds: set[type] = set()
+    for row in v:
+        kinds.update(map(type, row))
+    if not kinds <= {int, float}:  # bool, None and "12" are not numbers here
         raise InputError("must contain numbers only", field=field)
-    return m
+    try:
+        return np.array(v, dtype=float)
+    except OverflowError:
+        raise InputError("must contain numbers only", field=field) from None
 
 
 # -- instances ------------------------------------------------------------------------------
