@@ -62,6 +62,13 @@ _EPS = 1e-6  # in scaled units: float noise such as 0.1 * 1e5 = 10000.0000000000
 _PROGRESS_EVERY_S = 0.25
 
 
+def neighbours(num_customers: int) -> int:
+    """The size of PyVRP's granular neighbourhood for an instance of ``num_customers``
+    (``NeighbourhoodParams.num_neighbours``; PyVRP's default is 50). Measured by
+    scripts/large_settings.py; docs/solvers.md, "Large instances"."""
+    return 50
+
+
 def _power_of_ten(largest: float, low: float = 1e5) -> float:
     """10^k putting ``largest`` in ``[low, 10 low)``; 1 when there is nothing to scale."""
     if not largest > 0 or not math.isfinite(largest):
@@ -391,8 +398,10 @@ class PyVRPSolver:
         reason = self.unsupported_instance(instance)
         if reason is not None:
             raise SolverError(f"pyvrp cannot solve this instance: {reason}")
+        from pyvrp import SolveParams
         from pyvrp import solve as pyvrp_solve
         from pyvrp.exceptions import PenaltyBoundWarning
+        from pyvrp.search import NeighbourhoodParams
 
         sc = _Scale.of(instance)
         names: list[str | None] = []
@@ -409,7 +418,12 @@ class PyVRPSolver:
         with warnings.catch_warnings():
             # "penalty at its maximum": we answer None ("no feasible solution") instead.
             warnings.simplefilter("ignore", PenaltyBoundWarning)
-            result = pyvrp_solve(data, stop, seed=seed, collect_stats=False, display=False)
+            params = SolveParams(
+                neighbourhood=NeighbourhoodParams(num_neighbours=neighbours(instance.num_customers))
+            )
+            result = pyvrp_solve(
+                data, stop, seed=seed, collect_stats=False, display=False, params=params
+            )
         best = result.best
         if not best.is_feasible():
             return None
