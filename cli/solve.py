@@ -282,6 +282,9 @@ def _digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
+NEURAL_ENGINES = ("neural", "neural+pyvrp")  # engines that take --checkpoint
+
+
 def provenance(
     inst: Instance,
     engine: Solver,
@@ -290,8 +293,8 @@ def provenance(
     time_limit: float,
 ) -> dict[str, Any]:
     """How the solution was made, for `solution_to_dict`: the engine's packages and their
-    versions, vrp-suite's version, seed, limit, checkpoint (neural: file name and the start of
-    its SHA-256) and whether the run was interrupted."""
+    versions, vrp-suite's version, seed, limit, checkpoint (neural, neural+pyvrp: file name
+    and the start of its SHA-256) and whether the run was interrupted."""
     from importlib.metadata import version
 
     from vrp.benchmark.runner import engine_versions
@@ -299,7 +302,7 @@ def provenance(
     ran = _engine_ran(result)
     versions = engine_versions([ran])
     checkpoint = None
-    if ran == "neural":
+    if ran in NEURAL_ENGINES:
         from vrp.solvers.neural import pick_checkpoint
 
         path = getattr(engine, "checkpoint", None) or pick_checkpoint(inst)
@@ -322,7 +325,8 @@ def solve(
         ),
     ],
     solver: Annotated[
-        str, typer.Option("--solver", "-s", help="auto, pyvrp, hgs, ortools or neural.")
+        str,
+        typer.Option("--solver", "-s", help="auto, pyvrp, hgs, ortools, neural or neural+pyvrp."),
     ] = "auto",
     time_limit: Annotated[
         float,
@@ -352,7 +356,9 @@ def solve(
     ] = None,
     checkpoint: Annotated[
         Path | None,
-        typer.Option(help="Model for --solver neural; default: the shipped one that fits."),
+        typer.Option(
+            help="Model for --solver neural (or neural+pyvrp); default: the shipped one that fits."
+        ),
     ] = None,
     robust: Annotated[
         float | None,
@@ -385,8 +391,8 @@ def solve(
         check_not_input(path, [instance, checkpoint], option)
     settings: dict[str, Any] = {}
     if checkpoint is not None and solver in solver_names():  # get_solver names a wrong --solver
-        if solver != "neural":
-            raise InputError("only with --solver neural", field="--checkpoint")
+        if solver not in NEURAL_ENGINES:
+            raise InputError("only with --solver neural or neural+pyvrp", field="--checkpoint")
         if not checkpoint.is_file():
             raise InputError("no such checkpoint file", field="--checkpoint", path=str(checkpoint))
         settings["checkpoint"] = checkpoint

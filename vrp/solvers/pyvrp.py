@@ -34,6 +34,14 @@ first, so client i is node ``D + i``):
   unit cost of 0 would make a dear arc cheap). A type's count shared by several depots is
   refused like ``vehicles.count``.
 
+A warm start (``solve(..., initial=plan)``): a plan of ours becomes PyVRP's initial solution
+(`_to_pyvrp`), each route on the vehicle type of its depot (one per depot) or, with a fleet,
+of its type and depot. A plan that has no such mapping (a route without its type, a type at a
+depot it may not use, more routes than a type has vehicles, a customer missing or served
+twice) is ignored and PyVRP starts from its own. PyVRP keeps its best solution, and the seed
+is its first best; since `evaluate()` may order two plans differently from PyVRP's rounded
+integers, the seed itself is returned when `evaluate()` finds it better than PyVRP's answer.
+
 Integers: PyVRP truncates floats, so values are scaled here (`_Scale`) by powers of ten that
 put the largest distance (duration) in ``[1e5, 1e6)``: about five significant digits per
 arc. Rounding is conservative wherever a limit is checked: durations, service times and
@@ -52,6 +60,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vrp.errors import SolverError
+from vrp.model.evaluate import evaluate
 from vrp.model.instance import Instance
 from vrp.model.solution import Route, Solution
 from vrp.model.variants import Variant
@@ -333,6 +342,46 @@ def _fleet_problem(inst: Instance, sc: _Scale):  # -> tuple[pyvrp.ProblemData, l
     return data, names
 
 
+def _to_pyvrp(inst: Instance, data, names: list[str | None], plan: Solution):  # -> pyvrp.Solution
+    """``plan`` as a PyVRP solution of ``data`` (made by `_problem`, or by `_fleet_problem`
+    with its type ids ``names``), or None when it has no such form (module docstring)."""
+    from pyvrp import Route as PyVRPRoute
+    from pyvrp import Solution as PyVRPSolution
+
+    D, N = inst.num_depots, inst.num_nodes
+    if names:  # a fleet: one PyVRP vehicle type per (type, depot)
+        types = range(data.num_vehicle_types)
+        kind = {(names[i], data.vehicle_type(i).start_depot): i for i in types}
+    else:  # one vehicle type per depot, numbered like the depots
+        kind = {(None, d): d for d in range(D)}
+    routes = []
+    for r in plan.routes:
+        if not r.customers:
+            continue
+        vehicle_type = kind.get((r.vehicle, r.depot))
+        if vehicle_type is None or not all(D <= c < N for c in r.customers):
+            return None
+        # PyVRP numbers clients from 0: client i is our node D + i
+        routes.append(PyVRPRoute(data, [c - D for c in r.customers], vehicle_type))
+    try:
+        solution = PyVRPSolution(data, routes)
+    except RuntimeError:  # more routes than vehicles of a type, a client served twice
+        return None
+    return solution if solution.is_complete() else None
+
+
+def _from_pyvrp(inst: Instance, solution, names: list[str | None]) -> list[Route]:
+    """The routes of a PyVRP ``solution`` (see `_to_pyvrp`), empty ones left out."""
+    D = inst.num_depots
+    routes = []
+    for route in solution.routes():
+        customers = [act.idx + D for act in route if act.is_client()]
+        if customers:
+            vehicle = names[route.vehicle_type()] if names else None
+            routes.append(Route(route.start_depot(), customers, vehicle))
+    return routes
+
+
 class _Stop:
     """PyVRP stopping criterion: our `Budget`, reporting progress on the way."""
 
@@ -394,7 +443,11 @@ class PyVRPSolver:
         budget: Budget,
         seed: int = 0,
         progress: Progress | None = None,
+        *,
+        initial: Solution | None = None,
     ) -> Solution | None:
+        """PyVRP's best routes within ``budget``, None when it found no feasible ones;
+        ``initial``, a plan of ours, is its warm start (module docstring)."""
         reason = self.unsupported_instance(instance)
         if reason is not None:
             raise SolverError(f"pyvrp cannot solve this instance: {reason}")
@@ -414,6 +467,7 @@ class PyVRPSolver:
             forbidden = _forbid(instance)
             cap = int(data.distance_matrix(0)[forbidden].min()) if forbidden.any() else 2**62
         forbidden = _forbid(instance)
+        seed_solution = None if initial is None else _to_pyvrp(instance, data, names, initial)
         stop = _Stop(budget, progress, sc.distance * sc.cost, cap)
         with warnings.catch_warnings():
             # "penalty at its maximum": we answer None ("no feasible solution") instead.
@@ -422,19 +476,38 @@ class PyVRPSolver:
                 neighbourhood=NeighbourhoodParams(num_neighbours=neighbours(instance.num_customers))
             )
             result = pyvrp_solve(
-                data, stop, seed=seed, collect_stats=False, display=False, params=params
+                data,
+                stop,
+                seed=seed,
+                collect_stats=False,
+                display=False,
+                params=params,
+                initial_solution=seed_solution,
             )
-        best = result.best
-        if not best.is_feasible():
+        found = _found(instance, result.best, names, forbidden)
+        if initial is None or seed_solution is None:
+            return found
+        return _better(instance, found, initial)
+
+
+def _found(inst: Instance, best, names: list[str | None], forbidden: np.ndarray) -> Solution | None:
+    """The routes of PyVRP's ``best``, None when it is infeasible or, for classic backhaul,
+    uses a forbidden arc (module docstring)."""
+    if not best.is_feasible():
+        return None
+    routes = _from_pyvrp(inst, best, names)
+    for r in routes:
+        if forbidden[r.customers[:-1], r.customers[1:]].any():
             return None
-        D = instance.num_depots
-        routes = []
-        for route in best.routes():
-            customers = [act.idx + D for act in route if act.is_client()]
-            if customers:
-                vehicle = names[route.vehicle_type()] if names else None
-                routes.append(Route(route.start_depot(), customers, vehicle))
-        for r in routes:
-            if forbidden[r.customers[:-1], r.customers[1:]].any():
-                return None
-        return Solution(routes)
+    return Solution(routes)
+
+
+def _better(inst: Instance, found: Solution | None, seed: Solution) -> Solution | None:
+    """PyVRP's answer, or the seed when `evaluate()` finds the seed feasible and cheaper
+    (PyVRP's integers can order two nearly equal plans the other way)."""
+    before = evaluate(inst, seed)
+    if not before.feasible:
+        return found
+    if found is None:
+        return seed
+    return seed if before.cost < evaluate(inst, found).cost else found

@@ -20,6 +20,7 @@ _ENGINES: dict[str, tuple[str, str]] = {
     "hgs": ("vrp.solvers.hgs", "HGSSolver"),
     "ortools": ("vrp.solvers.ortools", "ORToolsSolver"),
     "neural": ("vrp.solvers.neural", "NeuralSolver"),
+    "neural+pyvrp": ("vrp.solvers.hybrid", "NeuralPyVRPSolver"),
 }
 
 

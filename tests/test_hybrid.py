@@ -1,0 +1,156 @@
+"""`neural+pyvrp`: the neural plan as PyVRP's warm start, and the conversion it rests on."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from vrp.errors import InputError
+from vrp.model.evaluate import evaluate
+from vrp.model.generate import generate
+from vrp.model.instance import Instance
+from vrp.model.solution import Route, Solution
+from vrp.model.variants import parse_variant
+from vrp.solvers import Budget, registry, solve
+from vrp.solvers.auto import AutoSolver
+from vrp.solvers.pyvrp import PyVRPSolver, _fleet_problem, _from_pyvrp, _problem, _Scale, _to_pyvrp
+
+HYBRID_LIMIT_S = 4.0  # the first solve in a process imports torch and loads the model (~3 s)
+
+
+def _out_and_back(inst: Instance) -> Solution:
+    """Every customer alone from depot 0: feasible on every generated instance without a
+    fleet (vrp.model.generate)."""
+    return Solution([Route(0, [k]) for k in inst.customers])
+
+
+def _pyvrp_data(inst: Instance) -> tuple[object, list[str | None]]:
+    sc = _Scale.of(inst)
+    if inst.fleet:
+        data, names = _fleet_problem(inst, sc)
+        return data, list(names)
+    return _problem(inst, sc), []
+
+
+def _every_depot(inst: Instance) -> Solution:
+    """The customers dealt in turn to two routes of every (type, depot) that a route may
+    use (feasible or not: the conversion does not judge)."""
+    if inst.fleet:
+        options = [(d, t.id) for i, t in enumerate(inst.fleet) for d in inst.type_depot_nodes(i)]
+    else:
+        options = [(d, None) for d in range(inst.num_depots)]
+    options *= 2
+    customers = list(inst.customers)
+    return Solution(
+        Route(d, customers[i :: len(options)], kind)
+        for i, (d, kind) in enumerate(options)
+        if customers[i :: len(options)]
+    )
+
+
+@pytest.mark.parametrize("variant", ["cvrp", "vrptw", "mdvrptw"])
+def test_the_hybrid_returns_a_feasible_plan(variant: str):
+    inst = generate(variant, 20, seed=3)
+    result = solve(inst, "neural+pyvrp", HYBRID_LIMIT_S, seed=1, wall_cap_factor=10.0)
+    assert result.solver == "neural+pyvrp"
+    assert result.feasible, result.evaluation
+    assert result.cost == evaluate(inst, result.solution).cost
+
+
+@pytest.mark.parametrize("variant", ["vrptw", "mdvrptw", "ovrpltw"])
+def test_a_seeded_pyvrp_run_returns_a_plan_no_worse_than_its_seed(variant: str):
+    inst = generate(variant, 30, seed=2)
+    seed_plan = _out_and_back(inst)
+    before = evaluate(inst, seed_plan)
+    assert before.feasible
+    after = PyVRPSolver().solve(inst, Budget(0.02), initial=seed_plan)
+    assert after is not None
+    ev = evaluate(inst, after)
+    assert ev.feasible and ev.cost <= before.cost
+
+
+@pytest.mark.parametrize("variant", ["mdvrptw", "mdhvrptw"])
+def test_a_seeded_pyvrp_run_with_no_time_left_returns_its_seed(variant: str):
+    inst = generate(variant, 20, seed=4)
+    seed_plan = solve(inst, "pyvrp", 0.2).solution
+    assert seed_plan is not None
+    spent = Budget(1e-9)  # PyVRP stops before its first iteration: its best is the seed
+    after = PyVRPSolver().solve(inst, spent, initial=seed_plan)
+    assert after is not None and set(after.routes) == set(seed_plan.routes)
+
+
+@pytest.mark.parametrize("variant", ["mdvrptw", "mdovrpb", "mdhcvrp", "mdhvrptw"])
+def test_a_plan_of_several_depots_goes_to_pyvrp_and_back_unchanged(variant: str):
+    inst = generate(variant, 20, seed=5)
+    plan = _every_depot(inst)
+    assert len({r.depot for r in plan.routes}) == inst.num_depots
+    data, names = _pyvrp_data(inst)
+    converted = _to_pyvrp(inst, data, names, plan)
+    assert converted is not None
+    assert set(_from_pyvrp(inst, converted, names)) == set(plan.routes)
+
+
+def _without_type(inst: Instance) -> Solution:
+    return Solution(Route(r.depot, r.customers) for r in _every_depot(inst).routes)
+
+
+def _at_a_barred_depot(inst: Instance) -> Solution:
+    routes = list(_every_depot(inst).routes)
+    homes = {t.id: inst.type_depot_nodes(i) for i, t in enumerate(inst.fleet)}
+    k = next(k for k, r in enumerate(routes) if len(homes[str(r.vehicle)]) == 1)
+    barred = next(d for d in range(inst.num_depots) if d not in homes[str(routes[k].vehicle)])
+    routes[k] = Route(barred, routes[k].customers, routes[k].vehicle)
+    return Solution(routes)
+
+
+def _one_missing(inst: Instance) -> Solution:
+    return Solution([Route(0, list(inst.customers)[1:])])
+
+
+def _two_served_twice(inst: Instance) -> Solution:
+    D = inst.num_depots
+    return Solution([Route(0, [D, D + 1]), Route(0, inst.customers)])
+
+
+def _from_a_customer(inst: Instance) -> Solution:
+    return Solution([Route(inst.num_depots, inst.customers)])
+
+
+@pytest.mark.parametrize(
+    ("variant", "make"),
+    [
+        ("mdhcvrp", _without_type),  # a fleet's route that names no vehicle type
+        ("mdhcvrp", _at_a_barred_depot),  # a type at a depot it may not start from
+        ("mdcvrp", _one_missing),  # a customer left out
+        ("cvrp", _two_served_twice),  # customers on two routes
+        ("mdcvrp", _from_a_customer),  # a route whose "depot" is a customer
+    ],
+)
+def test_a_plan_with_no_pyvrp_form_is_ignored(variant: str, make):
+    inst = generate(variant, 10, seed=6)
+    plan = make(inst)
+    data, names = _pyvrp_data(inst)
+    assert _to_pyvrp(inst, data, names, plan) is None
+    after = PyVRPSolver().solve(inst, Budget(0.05), initial=plan)  # solved as without it
+    assert after is not None and evaluate(inst, after).feasible
+
+
+def test_the_hybrid_refuses_what_either_engine_refuses():
+    hybrid = registry.get_solver("neural+pyvrp")
+    assert "vehicle types" in (hybrid.unsupported(parse_variant("hvrptw")) or "")
+    assert hybrid.unsupported(parse_variant("mdovrpmbltw")) is None
+    limited = dataclasses.replace(generate("cvrp", 20, seed=1), vehicle_count=5)
+    assert "vehicles.count" in (hybrid.unsupported_instance(limited) or "")
+
+
+def test_the_hybrid_takes_a_checkpoint_and_a_share_but_not_a_share_of_everything():
+    assert registry.get_solver("neural+pyvrp", neural_share=0.5).neural_share == 0.5
+    with pytest.raises(InputError, match="neural_share"):
+        registry.get_solver("neural+pyvrp", neural_share=1.0)
+
+
+def test_auto_never_runs_the_hybrid():
+    auto = AutoSolver()
+    for variant in ("cvrp", "vrptw", "mdvrptw", "ovrpltw", "mdhcvrp"):
+        assert auto.choose(generate(variant, 20, seed=1), 1.0) in ("hgs", "pyvrp", "ortools")
