@@ -15,7 +15,11 @@ alone (never from ``results/``), so a fresh clone rebuilds it byte for byte:
 - the neural solver's gap to PyVRP from ``docs/data/neural/runs.jsonl`` and
   ``docs/data/neural-references.jsonl`` (`vrp.benchmark.gap_table`), and its decoding time,
   ``docs/data/benchmarks/neural-timing.md``. ``--neural-only`` first copies
-  ``results/neural/timing.md`` (``scripts/neural_benchmark.py timing``) there, when present.
+  ``results/neural/timing.md`` (``scripts/neural_benchmark.py timing``) there, when present;
+- the neural-seeded search (``neural+pyvrp``) at equal CPU time against both engines,
+  ``docs/data/benchmarks/hybrid-pareto.md`` and its plot ``hybrid-pareto.png``, quoted;
+  ``--neural-only`` first copies them from ``results/hybrid/`` (``table.md``, ``pareto.png``:
+  the output of ``scripts/hybrid_pareto.py``), when present.
 
 Sets come in the order of ``scripts/run_benchmarks`` (`ORDER`), then any other by name. A
 rerun of one set rewrites its own files only, so only its section and overview row change.
@@ -55,6 +59,9 @@ LEGACY = RECORDS + "/legacy"
 """The sections whose runs predate the records (``SET.md``)."""
 TIMING = RECORDS + "/neural-timing.md"
 """The neural solver's decoding time, quoted."""
+HYBRID = RECORDS + "/hybrid-pareto.md"
+"""The neural-seeded search against both engines (scripts/hybrid_pareto.py), quoted."""
+HYBRID_PLOT = RECORDS + "/hybrid-pareto.png"
 ROW_MARK = ("<!-- overview: ", " -->")
 """How the first line of a legacy section holds the set's overview row."""
 
@@ -220,6 +227,7 @@ NEURAL_RUNS = (
 """The command that makes (or, when all are stored, only reads) the neural table's runs."""
 NEURAL_GAPS = "Gap to PyVRP"
 NEURAL_TIMING = "Decoding time (CPU)"
+HYBRID_TITLE = "Neural-seeded search (neural+pyvrp) at equal CPU time"
 
 
 def neural_gaps(root: Path = ROOT) -> str:
@@ -246,6 +254,11 @@ def neural_section(root: Path) -> list[str]:
     bodies = {NEURAL_GAPS: neural_gaps(root)}
     if (root / TIMING).is_file():
         bodies[NEURAL_TIMING] = (root / TIMING).read_text().strip()
+    if (root / HYBRID).is_file():
+        body = (root / HYBRID).read_text().strip()
+        if (root / HYBRID_PLOT).is_file():
+            body += f"\n\n![gap against CPU time per instance]({HYBRID_PLOT.split('docs/')[1]})"
+        bodies[HYBRID_TITLE] = body
     parts = [NEURAL_INTRO]
     for title, body in bodies.items():
         parts += [f"### {title}", "", body, ""]
@@ -271,15 +284,23 @@ def main() -> None:
     ap.add_argument(
         "--neural-only",
         action="store_true",
-        help="first copy the decoding time of results/neural/timing.md, when present, to "
-        f"{TIMING}; the other parts are the records' anyway",
+        help="first copy results/neural/timing.md and results/hybrid/{table.md,pareto.png}, "
+        f"when present, to {TIMING}, {HYBRID} and {HYBRID_PLOT}; the other parts are the "
+        "records' anyway",
     )
     args = ap.parse_args()
     if args.neural_only:
         timing = args.root / "results" / "neural" / "timing.md"
-        if timing.is_file():
-            shutil.copyfile(timing, args.root / TIMING)
-            print(f"copied {timing} to {args.root / TIMING}", file=sys.stderr)
+        hybrid = args.root / "results" / "hybrid"
+        copies = [
+            (timing, TIMING),
+            (hybrid / "table.md", HYBRID),
+            (hybrid / "pareto.png", HYBRID_PLOT),
+        ]
+        for source, target in copies:
+            if source.is_file():
+                shutil.copyfile(source, args.root / target)
+                print(f"copied {source} to {args.root / target}", file=sys.stderr)
     text = build(args.root)
     from vrp.formats.io import atomic_write
 
