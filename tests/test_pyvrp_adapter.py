@@ -110,3 +110,26 @@ def test_a_window_narrower_than_the_scale_still_builds():
     result = solve(narrow, "pyvrp", 0.2)
     # Feasible or nothing: never an infeasible answer.
     assert result.solution is None or evaluate(narrow, result.solution).feasible
+
+
+@pytest.mark.parametrize(("customers", "expected"), [(999, 50), (1000, 25)])
+def test_pyvrp_searches_a_narrower_neighbourhood_from_a_thousand_customers(
+    monkeypatch, customers, expected
+):
+    import pyvrp
+
+    from vrp.solvers import Budget
+    from vrp.solvers.pyvrp import PyVRPSolver
+
+    seen = []
+    real = pyvrp.solve
+
+    def spy(data, stop, **kwargs):
+        seen.append(kwargs["params"].neighbourhood.num_neighbours)
+        return real(data, stop, **kwargs)
+
+    monkeypatch.setattr(pyvrp, "solve", spy)
+    inst = generate("cvrp", customers, seed=0)
+    sol = PyVRPSolver().solve(inst, Budget(0.05, wall_cap_factor=200))
+    assert seen == [expected]
+    assert sol is None or evaluate(inst, sol).feasible
