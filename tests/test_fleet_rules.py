@@ -115,6 +115,24 @@ def test_a_route_naming_a_type_on_an_instance_without_a_fleet_is_a_violation():
     assert rules(instance_from_dict(data), Route(D1, [A, B], "van")) == ["vehicle"]
 
 
+def test_a_wrong_vehicle_reads_as_its_route_and_what_is_wrong(inst):
+    def lines(instance, *routes: Route) -> list[str]:
+        return [str(v) for v in evaluate(instance, Solution(routes)).violations]
+
+    ok = Route(D1, [A], "bike")
+    assert lines(inst, ok, Route(D1, [B])) == ["[vehicle] route 1: the route names no vehicle type"]
+    assert lines(inst, ok, Route(D1, [B], "truck")) == [
+        "[vehicle] route 1: unknown vehicle type 'truck' (van, bike)"
+    ]
+    data = edited("fleet", None, delete=True)
+    data["vehicles"]["capacity"] = 30
+    del data["customers"][0]["vehicle_types"]
+    plain = instance_from_dict(data)
+    assert lines(plain, Route(D1, [A]), Route(D1, [B], "van")) == [
+        "[vehicle] route 1: names vehicle type 'van', but the instance has no fleet"
+    ]
+
+
 def test_a_type_based_at_a_depot_cannot_start_from_another(inst):
     assert rules(inst, Route(D1, [A], "bike"), Route(D2, [B], "van")) == ["vehicle-depot"]
 
