@@ -76,16 +76,17 @@ runs the command quoted in the set's section (it needs `../shared/benchmarks`), 
 run's cost, times, status and code commit in `docs/data/benchmarks/SET.jsonl` and the set's
 settings in `SET.meta.json`, and rebuilds this file: only that section and its overview row
 change. It refuses to record from uncommitted code (`--allow-dirty` records it all the same;
-the stamp then ends in `+dirty`); each section names its commit as `code:`. Sections whose
-runs predate the committed records are quoted as they were last made, from
-`docs/data/benchmarks/legacy/`, and say so.
+the stamp then ends in `+dirty`); each section names its commit as `code:`. A section whose
+runs predated the committed records would be quoted as it was last made, from
+`docs/data/benchmarks/legacy/`, and say so; every set now has its records.
 
 How the figures are made (`vrp/benchmark/runner.py`, `vrp/benchmark/report.py`):
 
 - Every (instance, solver, seed) runs in its own worker process. The time limit is a budget
-  of **CPU seconds** of that process, capped at 1.5× the limit in wall seconds (the machine
-  is shared, see `vrp/solvers/base.py`); HGS-CVRP applies its own CPU limit. Mean wall and
-  CPU seconds are both reported.
+  of **CPU seconds** of that process, capped in wall seconds at `--wall-cap-factor` times
+  the limit (3× unless a section says otherwise; the machine is shared, see
+  `vrp/solvers/base.py`); HGS-CVRP applies its own CPU limit. Mean wall and CPU seconds are
+  both reported.
 - Every returned solution is re-scored by `evaluate()`: costs and feasibility are never an
   engine's own. Instances are read by `vrp.formats.vrplib` with the distance convention of each
   set's best-known solutions (BKS); Solomon uses the distance-only BKS (distances and times
