@@ -66,36 +66,36 @@ def json_text(data: Any) -> str:
     nested lists one item per line (indented by one space per level, as ``json.dumps(...,
     indent=1)``), a list of plain values on one line. Non-finite numbers are an error, as
     with ``allow_nan=False``."""
-    parts: list[str] = []
-    _encode(data, 0, parts)
-    return "".join(parts)
+    return "".join(json_chunks(data))
 
 
 _SCALARS = {int, float, str, bool, type(None)}
 
 
-def _encode(x: Any, level: int, out: list[str]) -> None:
+def json_chunks(x: Any, level: int = 0) -> Iterator[str]:
+    """`json_text` in pieces (a matrix row at most), for writing without the whole text in
+    memory."""
     if isinstance(x, dict):
         if not x:
-            out.append("{}")
+            yield "{}"
             return
         pad = "\n" + " " * (level + 1)
         for i, (k, v) in enumerate(x.items()):
-            out.append(("{" if i == 0 else ",") + pad + json.dumps(str(k)) + ": ")
-            _encode(v, level + 1, out)
-        out.append("\n" + " " * level + "}")
+            yield ("{" if i == 0 else ",") + pad + json.dumps(str(k)) + ": "
+            yield from json_chunks(v, level + 1)
+        yield "\n" + " " * level + "}"
     elif isinstance(x, list | tuple):
         kinds = set(map(type, x))
         if kinds <= _SCALARS:
-            out.append(_flat_list(x, kinds))
+            yield _flat_list(x, kinds)
             return
         pad = "\n" + " " * (level + 1)
         for i, v in enumerate(x):
-            out.append(("[" if i == 0 else ",") + pad)
-            _encode(v, level + 1, out)
-        out.append("\n" + " " * level + "]")
+            yield ("[" if i == 0 else ",") + pad
+            yield from json_chunks(v, level + 1)
+        yield "\n" + " " * level + "]"
     else:
-        out.append(json.dumps(x, allow_nan=False))
+        yield json.dumps(x, allow_nan=False)
 
 
 def _flat_list(x: list[Any] | tuple[Any, ...], kinds: set[type]) -> str:
@@ -113,10 +113,9 @@ def _flat_list(x: list[Any] | tuple[Any, ...], kinds: set[type]) -> str:
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> None:
-    """Write ``data`` as JSON (`json_text`), atomically."""
-    text = json_text(data)
+    """Write ``data`` as JSON (`json_text`), atomically, a piece at a time."""
     with atomic_write(path) as fh:
-        fh.write(text)
+        fh.writelines(json_chunks(data))
         fh.write("\n")
 
 
