@@ -133,6 +133,25 @@ def test_a_wrong_vehicle_reads_as_its_route_and_what_is_wrong(inst):
     ]
 
 
+def test_a_wrong_depot_type_or_type_distance_limit_reads_as_route_node_and_numbers(inst):
+    def lines(instance, *routes: Route) -> list[str]:
+        return [str(v) for v in evaluate(instance, Solution(routes)).violations]
+
+    assert lines(inst, Route(D1, [A], "bike"), Route(D2, [B], "van")) == [
+        "[vehicle-depot] route 1, node 1: type 'van' is based at depot 'D1', not 'D2'"
+    ]
+    data = edited("customers[0].vehicle_types", ["bike", "truck"])
+    data["fleet"].append({"id": "truck", "capacity": 40})
+    assert lines(instance_from_dict(data), Route(D1, [B], "truck"), Route(D1, [A], "van")) == [
+        "[vehicle-type] route 1, node 2: type 'van' may not serve this customer "
+        "(allowed: bike, truck)"
+    ]
+    short = instance_from_dict(edited("fleet[1].max_distance", 4))
+    assert lines(short, Route(D1, [B], "van"), Route(D1, [A], "bike")) == [
+        "[distance-limit] route 1: route distance 10 > the max_distance of 'bike' 4"
+    ]
+
+
 def test_a_type_based_at_a_depot_cannot_start_from_another(inst):
     assert rules(inst, Route(D1, [A], "bike"), Route(D2, [B], "van")) == ["vehicle-depot"]
 
