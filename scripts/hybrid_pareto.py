@@ -40,7 +40,7 @@ from pathlib import Path
 from statistics import mean
 
 from vrp.benchmark.report import markdown_table
-from vrp.benchmark.runner import WALL_CAP_FACTOR, machine, machine_text
+from vrp.benchmark.runner import WALL_CAP_FACTOR, code_version, machine, machine_text
 from vrp.model.evaluate import evaluate
 from vrp.model.generate import generate_many
 from vrp.model.instance import Instance
@@ -294,7 +294,7 @@ def main() -> int:
         "alone, at its batch CPU time per instance. CPU s: measured per run, single-threaded; "
         f"{len(args.budgets)} budgets, {args.count} instances per variant and size, PyVRP "
         f"seed {args.seed}, wall cap {args.wall_cap_factor:g}x. Machine: "
-        f"{machine_text(machine())}."
+        f"{machine_text(machine())}; code {code_version()}."
     )
     for note in notes:
         print(f"- {note}")
