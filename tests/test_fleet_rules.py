@@ -170,6 +170,11 @@ def test_a_route_back_after_its_shift_ends_breaks_the_shift(inst):
     for end, expected in ((19, ["shift"]), (20, [])):
         short = instance_from_dict(edited("fleet[0].shift", [0, end]))
         assert rules(short, Route(D1, [A], "bike"), Route(D1, [B], "van")) == expected
+    short = instance_from_dict(edited("fleet[0].shift", [0, 15]))
+    broken = evaluate(short, Solution([Route(D1, [A], "bike"), Route(D1, [B], "van")]))
+    assert [str(v) for v in broken.violations] == [
+        "[shift] route 1, node 0: back at the depot at 20 > the end of the shift of 'van' 15"
+    ]
 
 
 def test_the_earlier_of_depot_deadline_and_shift_end_binds_and_is_named(inst):
