@@ -469,15 +469,14 @@ class PyVRPSolver:
 
         sc = _Scale.of(instance)
         names: list[str | None] = []
+        forbidden = _forbid(instance)
         if instance.fleet:
             data, fleet_names = _fleet_problem(instance, sc)
             names = list(fleet_names)
             cap = 2**62  # forbidden arcs are not dear but unreachable in time
         else:
             data = _problem(instance, sc)
-            forbidden = _forbid(instance)
             cap = int(data.distance_matrix(0)[forbidden].min()) if forbidden.any() else 2**62
-        forbidden = _forbid(instance)
         seed_solution = None if initial is None else _to_pyvrp(instance, data, names, initial)
         stop = _Stop(budget, progress, sc.distance * sc.cost, cap)
         with warnings.catch_warnings():
