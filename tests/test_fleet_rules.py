@@ -12,10 +12,8 @@ The instance of most tests (distances by hand: 3-4-5 triangles):
 
 from __future__ import annotations
 
-import copy
-import re
-
 import pytest
+from editing import edited_copy
 
 from vrp.formats.io import (
     instance_from_dict,
@@ -51,16 +49,7 @@ FLEET = {
 
 def edited(path: str, value, *, delete: bool = False) -> dict:
     """A copy of FLEET with the field at ``path`` (dots and [i]) set to ``value`` or deleted."""
-    data = copy.deepcopy(FLEET)
-    keys = [int(k) if k.isdigit() else k for k in re.split(r"[.\[\]]+", path) if k]
-    node = data
-    for k in keys[:-1]:
-        node = node[k]
-    if delete:
-        del node[keys[-1]]
-    else:
-        node[keys[-1]] = value
-    return data
+    return edited_copy(FLEET, path, value, delete=delete)
 
 
 def rules(inst, *routes: Route) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import re
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from editing import edited_copy
 
 from vrp.errors import InputError
 from vrp.formats.io import (
@@ -50,18 +50,7 @@ GOOD = {
 
 def edited(path: str, value, *, delete: bool = False) -> dict:
     """A copy of GOOD with the field at ``path`` (dots and [i]) set to ``value`` or deleted."""
-    data = copy.deepcopy(GOOD)
-    keys = [
-        int(k) if k.isdigit() else k for k in path.replace("[", ".").replace("]", "").split(".")
-    ]
-    node = data
-    for k in keys[:-1]:
-        node = node[k]
-    if delete:
-        del node[keys[-1]]
-    else:
-        node[keys[-1]] = value
-    return data
+    return edited_copy(GOOD, path, value, delete=delete)
 
 
 def test_a_good_instance_loads_with_its_defaults(tmp_path: Path):
