@@ -120,6 +120,14 @@ def train(
     ] = 1.0,
     seed: Annotated[int, typer.Option(help="Seed of the training batches.")] = 0,
     threads: Annotated[int, typer.Option(help="CPU threads for torch.")] = 1,
+    max_cpu_minutes: Annotated[
+        float | None,
+        typer.Option(
+            "--max-cpu-minutes",
+            help="Stop after the epoch in which training (validation not counted) reaches "
+            "this many CPU minutes of this process, resumed runs included.",
+        ),
+    ] = None,
     embed_dim: Annotated[int, typer.Option("--embed-dim", help="Model width.")] = 128,
     layers: Annotated[int, typer.Option(help="Encoder layers.")] = 4,
     accelerator: Annotated[str, typer.Option(help="auto, cpu or gpu (Lightning).")] = "auto",
@@ -177,6 +185,8 @@ def train(
         raise InputError("no such pool file", field="--pool", path=pool)
     if num_starts is not None:
         _positive(num_starts, "--num-starts")
+    if max_cpu_minutes is not None:
+        _positive(max_cpu_minutes, "--max-cpu-minutes")
     if accelerator not in ("auto", "cpu", "gpu", "cuda", "mps"):
         raise InputError(f"unknown accelerator {accelerator!r}", field="--accelerator")
     if devices != "auto" and not devices.isdigit():
@@ -212,6 +222,7 @@ def train(
         val_reference_s=val_time,
         seed=seed,
         threads=threads,
+        max_cpu_minutes=max_cpu_minutes,
     )
     # The validation references: the resumed checkpoint's when they fit, else the store's
     # (solving those it lacks); training itself never solves.

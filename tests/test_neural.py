@@ -120,6 +120,15 @@ def test_resuming_continues_the_epochs_the_weights_and_the_optimizer(trained, tm
     )
 
 
+def test_a_cpu_budget_stops_training_after_the_epoch_that_reaches_it(trained, tmp_path):
+    budget = 1e-6  # minutes: any epoch reaches it
+    config = tiny_config(epochs=4, max_cpu_minutes=budget)
+    history = train(config, tmp_path / "budget.ckpt", resume=trained, progress=False)
+    assert [r["epoch"] for r in history] == [1, 2]  # the resumed epoch had no CPU count
+    assert history[1]["train_cpu_s"] >= 60 * budget
+    assert 0 < history[1]["train_cpu_s"] <= history[1]["train_s"] * 2  # one thread, roughly
+
+
 def test_a_weights_only_checkpoint_is_smaller_and_still_resumes(trained, tmp_path):
     light = tmp_path / "light.ckpt"
     train(tiny_config(epochs=2), light, resume=trained, weights_only=True, progress=False)

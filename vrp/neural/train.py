@@ -93,6 +93,7 @@ class TrainConfig:
     val_reference_s: float = 1.0  # PyVRP time per validation instance
     seed: int = 0
     threads: int = 1
+    max_cpu_minutes: float | None = None  # stop after the epoch that reaches this training CPU
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -202,6 +203,7 @@ class PolicyTraining(L.LightningModule):
         self._pool: MatrixPool | None = None
         self._epoch_sums: dict[str, float] = {}
         self._epoch_t0 = time.perf_counter()
+        self._epoch_cpu0 = time.process_time()
 
     def restore(self, checkpoint: dict[str, Any]) -> None:
         """Continue from ``checkpoint``: weights, cost scales, history and (if saved) the
@@ -297,9 +299,11 @@ class PolicyTraining(L.LightningModule):
     def on_train_epoch_start(self) -> None:
         self._epoch_sums = {}
         self._epoch_t0 = time.perf_counter()
+        self._epoch_cpu0 = time.process_time()
 
     def on_train_epoch_end(self) -> None:
         t_train = time.perf_counter() - self._epoch_t0
+        cpu_train = time.process_time() - self._epoch_cpu0  # this process, all its threads
         self.policy.eval()
         gap, by_variant, infeasible = validation_gaps(self.policy, self.reference, self.device)
         self.policy.train()
@@ -317,6 +321,7 @@ class PolicyTraining(L.LightningModule):
             "val_infeasible": infeasible,
             "epoch_s": t_train,
             "train_s": float(prev.get("train_s", 0.0)) + t_train,
+            "train_cpu_s": float(prev.get("train_cpu_s", 0.0)) + cpu_train,
             **{f"gap_{v}": g for v, g in by_variant.items()},
         }
         self.history.append(row)
@@ -332,6 +337,9 @@ class PolicyTraining(L.LightningModule):
                 file=sys.stderr,
             )
         self.trainer.save_checkpoint(self.out, weights_only=self.weights_only)
+        budget = self.config.max_cpu_minutes
+        if budget is not None and row["train_cpu_s"] >= 60 * budget:
+            self.trainer.should_stop = True
 
     # -- checkpoint contents ------------------------------------------------------------------
 
