@@ -25,6 +25,17 @@ busy machine PyVRP's wall cap, 1.5x the limit, can cut one short)::
     .venv/bin/python scripts/neural_benchmark.py references --variants all --sizes 50,100 \\
         --count 100 --reference-time 10 [--shard 0/2] [--redo-short]
 
+``gaps``: the gap table of one checkpoint on the first ``--count`` test instances per variant
+and size (at most 10 per variant and size answers "how far from the targets", issue 22),
+decoded as ``vrp solve`` does (8 symmetries x greedy from every start, one batch per variant
+and size, one thread), each against its committed reference (the instance must have one).
+Prints a Markdown table, one row per variant, the mean gap per size in the last row, and
+the checkpoint's training compute below it::
+
+    .venv/bin/python scripts/neural_benchmark.py gaps \\
+        --checkpoint checkpoints/campaign/all-n50.ckpt --sizes 50,100 --count 10 \\
+        > results/campaign-gaps.md
+
 ``timing``: decode one batch of ``--count`` instances of size n (variants drawn in turn from
 ``--variants``) with the 8 symmetries, greedy from one start and greedy from every start;
 wall and CPU seconds of the whole batch, model loaded beforehand (`timed_solve_many`, as
@@ -131,6 +142,55 @@ def timing(args: argparse.Namespace) -> None:
         fh.write("\n".join(header) + "\n\n" + buf.getvalue())
 
 
+def gaps(args: argparse.Namespace) -> None:
+    """Per-variant mean gap of ``--checkpoint`` against the committed references (module doc)."""
+    from vrp.neural.checkpoint import META, read_checkpoint
+    from vrp.solvers.neural import NeuralSolver
+
+    if not args.checkpoint or not Path(args.checkpoint).is_file():
+        raise InputError(f"--checkpoint {args.checkpoint}: no such checkpoint")
+    store = ReferenceStore(Path(args.references))  # lookup only: nothing is added
+    variants = parse_variant_list(args.variants)
+    solver = NeuralSolver(args.checkpoint, augment=8, num_starts=None, threads=args.threads)
+    table: dict[str, dict[int, float]] = {}
+    cpu_total = 0.0
+    for n in args.sizes:
+        for v in variants:
+            insts = generate_many(v, n, args.count, seed=TEST_SEED)
+            refs = [store.lookup(i, REFERENCE_SOLVER, args.reference_time) for i in insts]
+            missing = [i.name for i, r in zip(insts, refs, strict=True) if r is None]
+            if missing:
+                raise InputError(f"{args.references}: no reference for {', '.join(missing)}")
+            sols, _, cpu = timed_solve_many(solver, insts)
+            cpu_total += cpu
+            gs = []
+            for inst, sol, ref in zip(insts, sols, refs, strict=True):
+                ev = evaluate(inst, sol)
+                if not ev.feasible:
+                    raise RuntimeError(f"{inst.name}: the neural plan is infeasible")
+                gs.append(ev.cost / float(ref["cost"]) - 1)  # type: ignore[index]
+            table.setdefault(v, {})[n] = sum(gs) / len(gs)
+            print(f"{v} n={n}: {100 * table[v][n]:.2f}% ({cpu:.1f} CPU s)", file=sys.stderr)
+    print("| variant | " + " | ".join(f"n = {n}" for n in args.sizes) + " |")
+    print("|---|" + "---|" * len(args.sizes))
+    for v in variants:
+        print(f"| {v} | " + " | ".join(f"{100 * table[v][n]:.2f}%" for n in args.sizes) + " |")
+    means = [sum(table[v][n] for v in variants) / len(variants) for n in args.sizes]
+    print("| **mean** | " + " | ".join(f"**{100 * m:.2f}%**" for m in means) + " |")
+    meta = read_checkpoint(Path(args.checkpoint))[META]
+    history = meta.get("history", [])
+    last = history[-1] if history else {}
+    print(
+        f"\n{args.count} instances per variant and size (`vrp generate --seed {TEST_SEED}`, "
+        f"instances 0-{args.count - 1}), references PyVRP at {args.reference_time:g} CPU s; "
+        f"checkpoint {Path(args.checkpoint).name}: {len(history)} epochs, "
+        f"{int(last.get('instances', 0)):,} training instances, "
+        f"{float(last.get('train_s', 0.0)) / 3600:.1f} training hours on one thread; "
+        f"decoding took {cpu_total / 60:.1f} CPU minutes. Command: `.venv/bin/python "
+        f"scripts/neural_benchmark.py {shlex.join(sys.argv[1:])}`."
+    )
+
+
 def _shard(text: str) -> tuple[int, int]:
     try:
         k, m = (int(x) for x in text.split("/"))
@@ -147,7 +207,7 @@ def _sizes(text: str) -> list[int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=("references", "timing"))
+    parser.add_argument("part", choices=("references", "gaps", "timing"))
     parser.add_argument("--variants", default="all")
     parser.add_argument("--sizes", type=_sizes, default=[100])
     parser.add_argument("--count", type=int, default=100)
@@ -166,13 +226,15 @@ def main() -> None:
         action="store_true",
         help="references: solve again those that got under 90%% of their CPU budget",
     )
-    parser.add_argument("--checkpoint", default=None, help="timing: default the one that fits")
+    parser.add_argument(
+        "--checkpoint", default=None, help="gaps: required; timing: default the one that fits"
+    )
     parser.add_argument("--threads", type=int, default=1, help="timing: torch threads")
     parser.add_argument("--out", default="results/neural", help="timing: OUT/timing.md")
     args = parser.parse_args()
     try:
         parse_variant_list(args.variants)  # a bad name stops here, before any run
-        (references if args.part == "references" else timing)(args)
+        {"references": references, "gaps": gaps, "timing": timing}[args.part](args)
     except InputError as e:
         parser.error(str(e))
 

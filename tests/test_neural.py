@@ -486,11 +486,31 @@ def test_the_benchmark_script_refuses_a_bad_shard_and_a_missing_checkpoint_in_on
         (["timing", "--checkpoint", str(tmp_path / "no.ckpt"), "--out", str(tmp_path)],
          "no such checkpoint"),
         (["references", "--variants", "vrpx"], "unknown variant"),
+        (["gaps"], "no such checkpoint"),
+        (["gaps", "--checkpoint", "README.md"], "no reference for cvrp-n8-s1-000"),
     ):  # fmt: skip
         done = subprocess.run(script + tiny + extra, cwd=root, capture_output=True, text=True)
         assert done.returncode == 2 and says in done.stderr.splitlines()[-1]
         assert "Traceback" not in done.stderr
     assert not (tmp_path / "r.jsonl").exists() and not (tmp_path / "timing.md").exists()
+
+
+def test_the_gap_table_of_a_checkpoint_is_measured_against_the_committed_references(trained):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, str(root / "scripts" / "neural_benchmark.py"), "gaps"]
+    cmd += ["--checkpoint", str(trained), "--variants", "cvrp,vrptw", "--sizes", "50"]
+    done = subprocess.run(cmd + ["--count", "1"], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = {r.split("|")[1].strip(): r.split("|")[2].strip() for r in done.stdout.splitlines()
+            if r.startswith("| ") and "%" in r}  # fmt: skip
+    assert set(rows) == {"cvrp", "vrptw", "**mean**"}
+    gaps = [float(rows[v].rstrip("%")) for v in ("cvrp", "vrptw")]
+    assert all(g > -1 for g in gaps)  # PyVRP at 10 s is near-optimal; an untrained model is not
+    assert float(rows["**mean**"].strip("*%")) == pytest.approx(sum(gaps) / 2, abs=0.011)
+    assert "1 instances per variant" in done.stdout and "1 epochs" in done.stdout
 
 
 def test_a_missing_neural_run_is_decoded_by_vrp_benchmark_in_a_batch_and_the_table_reads_it(
