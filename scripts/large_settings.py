@@ -43,7 +43,7 @@ def main() -> None:
         inst = read_instance(path)
         costs: list[float] = []
         for k in ks:
-            engine.neighbours = lambda n, k=k: k  # type: ignore[assignment]
+            engine.neighbours = lambda n, fleet=False, k=k: k  # type: ignore[assignment]
             budget = Budget(args.time_limit, wall_cap_factor=20)  # CPU decides
             c0 = time.process_time()
             sol = engine.PyVRPSolver().solve(inst, budget, seed=args.seed)

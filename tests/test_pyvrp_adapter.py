@@ -112,9 +112,12 @@ def test_a_window_narrower_than_the_scale_still_builds():
     assert result.solution is None or evaluate(narrow, result.solution).feasible
 
 
-@pytest.mark.parametrize(("customers", "expected"), [(999, 50), (1000, 25)])
-def test_pyvrp_searches_a_narrower_neighbourhood_from_a_thousand_customers(
-    monkeypatch, customers, expected
+@pytest.mark.parametrize(
+    ("variant", "customers", "expected"),
+    [("cvrp", 999, 50), ("cvrp", 1000, 25), ("hcvrp", 599, 50), ("hcvrp", 600, 25)],
+)
+def test_pyvrp_searches_a_narrower_neighbourhood_from_a_thousand_customers_or_600_with_a_fleet(
+    monkeypatch, variant, customers, expected
 ):
     import pyvrp
 
@@ -129,7 +132,7 @@ def test_pyvrp_searches_a_narrower_neighbourhood_from_a_thousand_customers(
         return real(data, stop, **kwargs)
 
     monkeypatch.setattr(pyvrp, "solve", spy)
-    inst = generate("cvrp", customers, seed=0)
+    inst = generate(variant, customers, seed=0)
     sol = PyVRPSolver().solve(inst, Budget(0.05, wall_cap_factor=200))
     assert seen == [expected]
     assert sol is None or evaluate(inst, sol).feasible

@@ -73,20 +73,25 @@ _PROGRESS_EVERY_S = 0.25
 
 LARGE_CUSTOMERS = 1000
 """From this many customers PyVRP searches a granular neighbourhood of `LARGE_NEIGHBOURS`."""
+LARGE_FLEET_CUSTOMERS = 600
+"""The same from this many customers on an instance with a fleet (vehicle types)."""
 LARGE_NEIGHBOURS = 25
 
 
-def neighbours(num_customers: int) -> int:
-    """The size of PyVRP's granular neighbourhood for an instance of ``num_customers``
-    (``NeighbourhoodParams.num_neighbours``; PyVRP's default is 50).
+def neighbours(num_customers: int, fleet: bool = False) -> int:
+    """The size of PyVRP's granular neighbourhood for an instance of ``num_customers``, with
+    or without a ``fleet`` (``NeighbourhoodParams.num_neighbours``; PyVRP's default is 50).
 
     Measured by scripts/large_settings.py at 60 CPU s (docs/solvers.md, "Large
     instances"): on X-n1001-k43, a generated VRPTW of 1000 and Monaco road CVRPs of 2000 and
     5000 customers, 25 neighbours gave the lowest cost on all four (0.0 to 0.8 % below 50);
     12 was worse on three (up to 61 % at 5000: too narrow to repair the first solution).
-    Below 1000 customers nothing was measured, so PyVRP's default stays.
+    On 16 instances of the HFVRP set (fleets), 25 was lower on 7 of the 9 from 600 to 1000
+    customers (by 0.4 % on average) and higher on 5 of the 7 from 300 to 599. Below these
+    sizes PyVRP's default stays.
     """
-    return LARGE_NEIGHBOURS if num_customers >= LARGE_CUSTOMERS else 50
+    large = LARGE_FLEET_CUSTOMERS if fleet else LARGE_CUSTOMERS
+    return LARGE_NEIGHBOURS if num_customers >= large else 50
 
 
 def _power_of_ten(largest: float, low: float = 1e5) -> float:
@@ -483,7 +488,9 @@ class PyVRPSolver:
             # "penalty at its maximum": we answer None ("no feasible solution") instead.
             warnings.simplefilter("ignore", PenaltyBoundWarning)
             params = SolveParams(
-                neighbourhood=NeighbourhoodParams(num_neighbours=neighbours(instance.num_customers))
+                neighbourhood=NeighbourhoodParams(
+                    num_neighbours=neighbours(instance.num_customers, bool(instance.fleet))
+                )
             )
             result = pyvrp_solve(
                 data,
