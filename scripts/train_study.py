@@ -12,13 +12,15 @@ epoch, with ``train_cpu_s``) and ``<arm>.md``. An arm whose CSV already reached 
 skipped, so an interrupted study goes on where it stopped (an arm cut short starts again).
 Every arm shares the settings of `COMMON` (the 48 variants at n = 20, 1,280 instances per
 epoch, validation on 8 instances per variant against PyVRP at 0.5 s, one thread) and changes
-one thing (`ARMS`). The first arm also solves the 384 validation references (about 3.5 CPU
-minutes, kept in the reference store for the others).
+one thing (`ARMS`); the warm arm first runs `WARM_START` (scripts/warm_start.py: imitation of
+PyVRP's routes, its CPU counted in the budget), then resumes from it. The first arm also
+solves the 384 validation references (about 3.5 CPU minutes, kept in the reference store for
+the others).
 
 ``report`` reads the CSVs and prints a Markdown table: per arm, its instances per training CPU
-second, and the validation gap at 5 and 10 CPU minutes (the mean of the epochs within a minute
-of that mark: one epoch's gap moves by a point or more from the next, so one epoch does not
-decide) and at its end; ``--plot`` draws
+second (the warm arm's count includes its teacher instances), and the validation gap at 5 and
+10 CPU minutes (the mean of the epochs within a minute of that mark: one epoch's gap moves by
+a point or more from the next, so one epoch does not decide) and at its end; ``--plot`` draws
 every arm's gap against training CPU minutes.
 """
 
@@ -47,7 +49,17 @@ ARMS: dict[str, tuple[str, list[str]]] = {
     "batch32": ("batch 32 (twice the steps)", ["--batch-size", "32"]),
     "starts10": ("10 POMO starts of 20", ["--num-starts", "10"]),
     "small": ("width 64, 3 layers", ["--embed-dim", "64", "--layers", "3"]),
-}
+    "warm": ("supervised warm start: 3,000 PyVRP routes (0.05 s each), 5 imitation passes, "
+             "then REINFORCE", []),
+}  # fmt: skip
+
+WARM_START = [
+    "scripts/warm_start.py", "--variant", "all", "--num-loc", "20", "--teacher-instances",
+    "3000", "--teacher-time", "0.05", "--epochs", "5", "--val-per-variant", "8",
+    "--val-time", "0.5",
+]  # fmt: skip
+"""The warm arm's first step (its CPU, PyVRP's included, is the first row's ``train_cpu_s``,
+so the budget counts it); ``vrp train --resume`` then goes on to the budget."""
 
 
 def _rows(path: Path) -> list[dict[str, float]]:
@@ -74,8 +86,13 @@ def run(args: argparse.Namespace) -> None:
             continue
         for stale in (out, out.with_suffix(".csv"), out.with_suffix(".md")):
             stale.unlink(missing_ok=True)
+        if arm == "warm":
+            pre = [sys.executable, *WARM_START, "--out", str(out)]
+            print(f"{arm}: {shlex.join(pre)}", file=sys.stderr, flush=True)
+            subprocess.run(pre, check=True)
         cmd = [sys.executable, "-m", "cli.main", "train", *COMMON, *ARMS[arm][1]]
         cmd += ["--max-cpu-minutes", str(args.minutes), "--out", str(out)]
+        cmd += ["--resume", str(out)] if arm == "warm" else []
         print(f"{arm}: {shlex.join(cmd)}", file=sys.stderr, flush=True)
         subprocess.run(cmd, check=True)
 

@@ -388,3 +388,34 @@ class Policy(nn.Module):
         acts = torch.stack(actions, dim=1)
         ll = torch.stack(logps, 1).sum(1) if logps else torch.zeros(acts.shape[0])
         return {"actions": acts, "log_likelihood": ll, "reward": env.get_reward(td, acts)}
+
+    def teacher_log_likelihood(
+        self, td: TensorDict, env: Any, actions: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """Score given action sequences as `forward` scores its own (teacher forcing).
+
+        Args:
+            td: reset environment states ``[B]``, one start each (stepped in place).
+            env: the environment that steps them.
+            actions: ``[B, T]`` long, padded past the end as
+                `vrp.neural.bridge.to_action_tensor` pads them.
+
+        Returns:
+            ``log_likelihood [B]`` (sum over the steps taken while not done; ``-inf`` where
+            an action is masked) and ``steps [B]`` (how many steps that was).
+        """
+        enc = self.encode(td)
+        logps, taken = [], []
+        for t in range(actions.shape[1]):
+            if td["done"].all():
+                break
+            active = ~td["done"]
+            logp = self.logits(enc, td).masked_fill(~td["action_mask"], float("-inf"))
+            a = actions[:, t]
+            logps.append(torch.where(active, logp.log_softmax(-1).gather(1, a[:, None])[:, 0], 0.0))
+            taken.append(active)
+            td.set("action", a)
+            td = env.step(td)["next"]
+        if not logps:
+            return torch.zeros(actions.shape[0]), torch.zeros(actions.shape[0], dtype=torch.long)
+        return torch.stack(logps, 1).sum(1), torch.stack(taken, 1).sum(1)
