@@ -1,7 +1,7 @@
 """Learning per CPU-hour (issue 22, item 1): training arms from scratch, each given the same
 training CPU budget, compared by the validation gap they reach.
 
-    nice .venv/bin/python scripts/train_study.py run --minutes 10 [--arms base,bf16,...]
+    nice .venv/bin/python scripts/train_study.py run --minutes 10 [--arms base,warm,...]
     .venv/bin/python scripts/train_study.py report --plot docs/data/neural-study/curves.png \\
         > docs/data/neural-study/study.md
 
@@ -44,7 +44,6 @@ from every customer, lr 3e-4, width 128, 4 layers, float32)."""
 
 ARMS: dict[str, tuple[str, list[str]]] = {
     "base": ("float32, batch 64, 20 starts, lr 3e-4, width 128, 4 layers", []),
-    "bf16": ("bf16 autocast (`--precision bf16-mixed`)", ["--precision", "bf16-mixed"]),
     "lr1e-3": ("learning rate 1e-3", ["--lr", "1e-3"]),
     "batch32": ("batch 32 (twice the steps)", ["--batch-size", "32"]),
     "starts10": ("10 POMO starts of 20", ["--num-starts", "10"]),
