@@ -50,6 +50,7 @@ from pathlib import Path
 
 import torch
 
+from cli.train import _variants  # the rule of `vrp train --variant` (no fleets)
 from envs.mtvrp import VRPRules
 from vrp.benchmark.references import reference_costs
 from vrp.errors import InputError
@@ -57,7 +58,6 @@ from vrp.formats.io import atomic_write
 from vrp.model.evaluate import evaluate
 from vrp.model.generate import generate_many
 from vrp.model.instance import Instance
-from vrp.model.variants import parse_variant, parse_variant_list
 from vrp.neural.bridge import EnvBatch, to_action_tensor, to_batch
 from vrp.neural.checkpoint import META, model_card, read_checkpoint, write_checkpoint
 from vrp.neural.policy import ModelArgs, Policy
@@ -220,13 +220,6 @@ def _positive(kind: type) -> Callable[[str], float]:
         return value
 
     return parse
-
-
-def _variants(spec: str) -> tuple[str, ...]:
-    names = parse_variant_list(spec)
-    if fleets := [n for n in names if parse_variant(n).fleet]:
-        raise InputError(f"the environment has no fleets: {', '.join(fleets)}", field="--variant")
-    return names
 
 
 def main(argv: Sequence[str] | None = None) -> Path:
