@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import signal
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,22 @@ def test_a_cpu_budget_stops_training_after_the_epoch_that_reaches_it(trained, tm
     assert [r["epoch"] for r in history] == [1, 2]  # the resumed epoch had no CPU count
     assert history[1]["train_cpu_s"] >= 60 * budget
     assert 0 < history[1]["train_cpu_s"] <= history[1]["train_s"] * 2  # one thread, roughly
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["/x/.venv/bin/vrp", "train", "--epochs", "2"], True),
+        (["/x/repo/cli/main.py", "train", "--epochs", "2"], True),  # python -m cli.main
+        (["/x/repo/cli/main.py", "solve", "a.json"], False),
+        (["/x/pytest", "-q"], False),
+    ],
+)
+def test_a_run_names_its_command_when_it_comes_from_vrp_train(monkeypatch, argv, expected):
+    from vrp.neural.train import _from_cli
+
+    monkeypatch.setattr(sys, "argv", argv)
+    assert _from_cli() is expected
 
 
 def test_a_weights_only_checkpoint_is_smaller_and_still_resumes(trained, tmp_path):

@@ -375,7 +375,10 @@ def hardware(accelerator: str, devices: int | str, num_nodes: int, threads: int)
 
 
 def _from_cli() -> bool:
-    return Path(sys.argv[0]).name == "vrp" and len(sys.argv) > 1 and sys.argv[1] == "train"
+    """Whether this process is ``vrp train`` (the executable, or ``python -m cli.main``)."""
+    program = Path(sys.argv[0])
+    is_vrp = program.name == "vrp" or program.match("cli/main.py")
+    return is_vrp and len(sys.argv) > 1 and sys.argv[1] == "train"
 
 
 def _write_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
