@@ -327,19 +327,34 @@ class VRPRules:
         total = total + torch.where(add_tail, tail, torch.zeros_like(tail))
         return -total
 
-    def check_solution_validity(self, td: TensorDict, actions: torch.Tensor) -> None:
-        """Replay ``actions`` from the instance in ``td``; ``ValueError`` on a masked action."""
+    def replay(self, td: TensorDict, actions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Replay ``actions [B, T]`` from the instances in ``td``: ``[B]`` the step of each
+        sequence's first masked action (T where none) and ``[B]`` whether it visits every
+        customer."""
         state = initial_state(td.select(*INSTANCE_KEYS, *MATRIX_KEYS, strict=False))
-        ar = torch.arange(actions.shape[0], device=actions.device)
-        for k in range(actions.shape[1]):
+        B, T = actions.shape
+        ar = torch.arange(B, device=actions.device)
+        first = torch.full((B,), T, dtype=torch.long, device=actions.device)
+        for k in range(T):
             a = actions[:, k]
-            if not state["action_mask"][ar, a].all():
-                bad = int((~state["action_mask"][ar, a]).nonzero()[0, 0])
-                raise ValueError(f"instance {bad}: action {int(a[bad])} at step {k} is not allowed")
+            masked = ~state["action_mask"][ar, a] & (first == T)
+            first = torch.where(masked, k, first)
             state.set("action", a)
             state = self._step(state)
-        if not state["done"].all():
-            bad = int((~state["done"]).nonzero()[0, 0])
+        return first, state["done"]
+
+    def check_solution_validity(self, td: TensorDict, actions: torch.Tensor) -> None:
+        """Replay ``actions`` from the instance in ``td`` (`replay`); ``ValueError`` on a
+        masked action (the earliest) or an unfinished sequence."""
+        first, done = self.replay(td, actions)
+        if (first < actions.shape[1]).any():
+            k = int(first.min())
+            bad = int((first == k).nonzero()[0, 0])
+            raise ValueError(
+                f"instance {bad}: action {int(actions[bad, k])} at step {k} is not allowed"
+            )
+        if not done.all():
+            bad = int((~done).nonzero()[0, 0])
             raise ValueError(f"instance {bad}: not every customer is visited")
 
     # -- multi-start (POMO) -----------------------------------------------------------------

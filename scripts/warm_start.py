@@ -150,17 +150,10 @@ def teacher_data(
 
 
 def blocked(env: VRPRules, td, actions: torch.Tensor) -> torch.Tensor:
-    """``[B]`` bool: the action sequence takes a masked action or does not finish."""
-    td = env.reset(td)
-    bad = torch.zeros(actions.shape[0], dtype=torch.bool)
-    for t in range(actions.shape[1]):
-        if td["done"].all():
-            break
-        a = actions[:, t]
-        bad |= ~td["done"] & ~td["action_mask"].gather(1, a[:, None])[:, 0]
-        td.set("action", a)
-        td = env.step(td)["next"]
-    return bad | ~td["done"]
+    """``[B]`` bool: the action sequence takes a masked action or does not finish
+    (`VRPRules.replay`, the check of ``check_solution``)."""
+    first, done = env.replay(td, actions)
+    return (first < actions.shape[1]) | ~done
 
 
 def _nll(policy: Policy, env: VRPRules, data: Teacher, idx: torch.Tensor) -> torch.Tensor:
