@@ -54,17 +54,15 @@ from cli.train import _variants  # the rule of `vrp train --variant` (no fleets)
 from envs.mtvrp import VRPRules
 from vrp.benchmark.references import reference_costs
 from vrp.errors import InputError
-from vrp.formats.io import atomic_write
 from vrp.model.evaluate import evaluate
 from vrp.model.generate import generate_many
 from vrp.model.instance import Instance
 from vrp.neural.bridge import EnvBatch, to_action_tensor, to_batch
-from vrp.neural.checkpoint import META, model_card, read_checkpoint, write_checkpoint
+from vrp.neural.checkpoint import META, read_checkpoint, write_checkpoint
 from vrp.neural.policy import ModelArgs, Policy
 from vrp.neural.train import (
     PolicyTraining,
     TrainConfig,
-    _write_csv,
     hardware,
     validation_gaps,
     validation_set,
@@ -335,9 +333,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
     meta = module._meta()
     write_checkpoint({"state_dict": module.state_dict(), "optimizer_states": [], META: meta}, out)
     read_checkpoint(out)  # the file `vrp train --resume` will read
-    _write_csv(module.history, out.with_suffix(".csv"))
-    with atomic_write(out.with_suffix(".md")) as fh:
-        fh.write(model_card(meta, out.stem))
+    module.write_curve_and_card()
     gap_text = f"{100 * gap:.2f}%" if math.isfinite(gap) else "nan"
     _stderr(
         f"{out}: teacher mean cost {teacher_cost:.4f} ({len(data)} instances, "

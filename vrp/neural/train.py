@@ -327,9 +327,7 @@ class PolicyTraining(L.LightningModule):
         self.history.append(row)
         self.log("val_gap", gap, prog_bar=True, sync_dist=False)
         if self.trainer.is_global_zero:
-            _write_csv(self.history, self.out.with_suffix(".csv"))
-            with atomic_write(self.out.with_suffix(".md")) as fh:
-                fh.write(model_card(self._meta(), self.out.stem))
+            self.write_curve_and_card()
             print(
                 f"epoch {row['epoch']}: train cost {row['train_cost']:.4f}, "
                 f"validation gap {100 * gap:.2f}% ({infeasible} infeasible), "
@@ -342,6 +340,12 @@ class PolicyTraining(L.LightningModule):
             self.trainer.should_stop = True
 
     # -- checkpoint contents ------------------------------------------------------------------
+
+    def write_curve_and_card(self) -> None:
+        """``<out>.csv`` (the history, one row per epoch) and ``<out>.md`` (the model card)."""
+        _write_csv(self.history, self.out.with_suffix(".csv"))
+        with atomic_write(self.out.with_suffix(".md")) as fh:
+            fh.write(model_card(self._meta(), self.out.stem))
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint[META] = self._meta()
