@@ -43,6 +43,19 @@ wall and CPU seconds of the whole batch, model loaded beforehand (`timed_solve_m
 ``scripts/benchmarks_doc.py`` quotes::
 
     .venv/bin/python scripts/neural_benchmark.py timing --sizes 100 --count 100 --out results/neural
+
+``roads``: the road table of one checkpoint (issue 22, item 3): for each region of
+``--regions`` (prepared with ``vrp osrm prepare``; ``./scripts/setup-osrm`` prepares monaco,
+the training pool's region, and helsinki, which no training saw) and each variant and size,
+the first ``--count`` instances of ``vrp instance sample-city --region R --variant V -n N
+--seed 1`` (metres and seconds, windows on a working day), each against PyVRP at
+``--reference-time`` CPU s from ``--road-references`` (missing ones are solved first and
+appended there), decoded as ``gaps`` does; beside them the same checkpoint's gap on the
+generated instances of ``gaps`` and the ratio of each region's gap to it (the aim: at most
+1.5 on the region left out of training)::
+
+    .venv/bin/python scripts/neural_benchmark.py roads --checkpoint C \
+        --regions monaco,helsinki --variants cvrp,vrptw --sizes 50,100 --count 10
 """
 
 from __future__ import annotations
@@ -54,6 +67,7 @@ import sys
 import time
 from contextlib import redirect_stdout
 from pathlib import Path
+from typing import Any
 
 from vrp.benchmark.references import COMMITTED, ReferenceStore
 from vrp.benchmark.runner import machine, machine_text, timed_solve_many
@@ -61,11 +75,14 @@ from vrp.errors import InputError
 from vrp.formats.io import atomic_write
 from vrp.model.evaluate import evaluate
 from vrp.model.generate import generate_many
+from vrp.model.instance import Instance
 from vrp.model.variants import parse_variant_list
 
 TEST_SEED = 1
 REFERENCE_SOLVER = "pyvrp"
 REFERENCES = Path(COMMITTED)
+ROAD_REFERENCES = Path("docs/data/neural-road-references.jsonl")
+"""The PyVRP references of the road table, which ``roads`` grows."""
 """The committed PyVRP references of the gap table: a file of the reference store, which
 ``references`` grows."""
 DECODINGS = (("8 symmetries x 1 start", 1), ("8 symmetries x every start", None))
@@ -142,51 +159,125 @@ def timing(args: argparse.Namespace) -> None:
         fh.write("\n".join(header) + "\n\n" + buf.getvalue())
 
 
-def gaps(args: argparse.Namespace) -> None:
-    """Per-variant mean gap of ``--checkpoint`` against the committed references (module doc)."""
-    from vrp.neural.checkpoint import META, read_checkpoint
+def _mean_gap(
+    solver: Any, insts: list[Instance], refs: list[dict[str, Any] | None], where: str
+) -> tuple[float, float]:
+    """Mean gap of ``solver``'s plans for ``insts`` over ``refs``, and the CPU s of decoding."""
+    missing = [i.name for i, r in zip(insts, refs, strict=True) if r is None]
+    if missing:
+        raise InputError(f"{where}: no reference for {', '.join(missing)}")
+    sols, _, cpu = timed_solve_many(solver, insts)
+    gs = []
+    for inst, sol, ref in zip(insts, sols, refs, strict=True):
+        ev = evaluate(inst, sol)
+        if not ev.feasible:
+            raise RuntimeError(f"{inst.name}: the neural plan is infeasible")
+        gs.append(ev.cost / float(ref["cost"]) - 1)  # type: ignore[index]
+    return sum(gs) / len(gs), cpu
+
+
+def _neural(args: argparse.Namespace) -> Any:
     from vrp.solvers.neural import NeuralSolver
 
     if not args.checkpoint or not Path(args.checkpoint).is_file():
         raise InputError(f"--checkpoint {args.checkpoint}: no such checkpoint")
+    return NeuralSolver(args.checkpoint, augment=8, num_starts=None, threads=args.threads)
+
+
+def _generated_gaps(
+    args: argparse.Namespace, solver: Any, variants: list[str]
+) -> tuple[dict[str, dict[int, float]], float]:
+    """The ``gaps`` table: variant -> size -> mean gap on the generated test instances."""
     store = ReferenceStore(Path(args.references))  # lookup only: nothing is added
-    variants = parse_variant_list(args.variants)
-    solver = NeuralSolver(args.checkpoint, augment=8, num_starts=None, threads=args.threads)
     table: dict[str, dict[int, float]] = {}
     cpu_total = 0.0
     for n in args.sizes:
         for v in variants:
             insts = generate_many(v, n, args.count, seed=TEST_SEED)
             refs = [store.lookup(i, REFERENCE_SOLVER, args.reference_time) for i in insts]
-            missing = [i.name for i, r in zip(insts, refs, strict=True) if r is None]
-            if missing:
-                raise InputError(f"{args.references}: no reference for {', '.join(missing)}")
-            sols, _, cpu = timed_solve_many(solver, insts)
+            gap, cpu = _mean_gap(solver, insts, refs, args.references)
             cpu_total += cpu
-            gs = []
-            for inst, sol, ref in zip(insts, sols, refs, strict=True):
-                ev = evaluate(inst, sol)
-                if not ev.feasible:
-                    raise RuntimeError(f"{inst.name}: the neural plan is infeasible")
-                gs.append(ev.cost / float(ref["cost"]) - 1)  # type: ignore[index]
-            table.setdefault(v, {})[n] = sum(gs) / len(gs)
-            print(f"{v} n={n}: {100 * table[v][n]:.2f}% ({cpu:.1f} CPU s)", file=sys.stderr)
+            table.setdefault(v, {})[n] = gap
+            print(f"{v} n={n}: {100 * gap:.2f}% ({cpu:.1f} CPU s)", file=sys.stderr)
+    return table, cpu_total
+
+
+def _training_text(checkpoint: str) -> str:
+    from vrp.neural.checkpoint import META, read_checkpoint
+
+    history = read_checkpoint(Path(checkpoint))[META].get("history", [])
+    last = history[-1] if history else {}
+    return (
+        f"checkpoint {Path(checkpoint).name}: {len(history)} epochs, "
+        f"{int(last.get('instances', 0)):,} training instances, "
+        f"{float(last.get('train_s', 0.0)) / 3600:.1f} training hours on one thread"
+    )
+
+
+def gaps(args: argparse.Namespace) -> None:
+    """Per-variant mean gap of ``--checkpoint`` against the committed references (module doc)."""
+    solver = _neural(args)
+    variants = parse_variant_list(args.variants)
+    table, cpu_total = _generated_gaps(args, solver, variants)
     print("| variant | " + " | ".join(f"n = {n}" for n in args.sizes) + " |")
     print("|---|" + "---|" * len(args.sizes))
     for v in variants:
         print(f"| {v} | " + " | ".join(f"{100 * table[v][n]:.2f}%" for n in args.sizes) + " |")
     means = [sum(table[v][n] for v in variants) / len(variants) for n in args.sizes]
     print("| **mean** | " + " | ".join(f"**{100 * m:.2f}%**" for m in means) + " |")
-    meta = read_checkpoint(Path(args.checkpoint))[META]
-    history = meta.get("history", [])
-    last = history[-1] if history else {}
     print(
         f"\n{args.count} instances per variant and size (`vrp generate --seed {TEST_SEED}`, "
         f"instances 0-{args.count - 1}), references PyVRP at {args.reference_time:g} CPU s; "
-        f"checkpoint {Path(args.checkpoint).name}: {len(history)} epochs, "
-        f"{int(last.get('instances', 0)):,} training instances, "
-        f"{float(last.get('train_s', 0.0)) / 3600:.1f} training hours on one thread; "
+        f"{_training_text(args.checkpoint)}; "
         f"decoding took {cpu_total / 60:.1f} CPU minutes. Command: `.venv/bin/python "
+        f"scripts/neural_benchmark.py {shlex.join(sys.argv[1:])}`."
+    )
+
+
+def roads(args: argparse.Namespace) -> None:
+    """The road table: gaps per region beside the generated gaps (module doc)."""
+    from vrp.roads.city import sample_city
+    from vrp.roads.osrm import connect, load_region
+
+    regions = [load_region(r) for r in args.regions.split(",")]  # unprepared: stop now
+    solver = _neural(args)
+    variants = parse_variant_list(args.variants)
+    generated, cpu_total = _generated_gaps(args, solver, variants)
+    store = ReferenceStore(Path(args.road_references))
+    road: dict[str, dict[str, dict[int, float]]] = {}
+    for region in regions:
+        with connect(region=region) as client:
+            sampled = {
+                (v, n): sample_city(client, region, v, n, args.count, seed=TEST_SEED)
+                for n in args.sizes
+                for v in variants
+            }
+        for (v, n), insts in sampled.items():
+            refs = [store.get(i, REFERENCE_SOLVER, args.reference_time) for i in insts]
+            gap, cpu = _mean_gap(solver, insts, refs, args.road_references)
+            cpu_total += cpu
+            road.setdefault(region.name, {}).setdefault(v, {})[n] = gap
+            print(f"{region.name} {v} n={n}: {100 * gap:.2f}% ({cpu:.1f} CPU s)", file=sys.stderr)
+    names = [r.name for r in regions]
+    print(
+        "| variant | n | generated | "
+        + " | ".join(names)
+        + " | "
+        + " | ".join(f"{r} / generated" for r in names)
+        + " |"
+    )
+    print("|---|---|---|" + "---|" * (2 * len(names)))
+    for v in variants:
+        for n in args.sizes:
+            g = generated[v][n]
+            cells = [f"{100 * road[r][v][n]:.2f}%" for r in names]
+            ratios = [f"{road[r][v][n] / g:.2f}" if g > 0 else "-" for r in names]
+            print(f"| {v} | {n} | {100 * g:.2f}% | " + " | ".join(cells + ratios) + " |")
+    print(
+        f"\n{args.count} instances per variant, size and region (`vrp instance sample-city "
+        f"--seed {TEST_SEED}`; generated: `vrp generate --seed {TEST_SEED}`), references PyVRP "
+        f"at {args.reference_time:g} CPU s; {_training_text(args.checkpoint)}; decoding took "
+        f"{cpu_total / 60:.1f} CPU minutes. Command: `.venv/bin/python "
         f"scripts/neural_benchmark.py {shlex.join(sys.argv[1:])}`."
     )
 
@@ -207,7 +298,7 @@ def _sizes(text: str) -> list[int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=("references", "gaps", "timing"))
+    parser.add_argument("part", choices=("references", "gaps", "timing", "roads"))
     parser.add_argument("--variants", default="all")
     parser.add_argument("--sizes", type=_sizes, default=[100])
     parser.add_argument("--count", type=int, default=100)
@@ -230,11 +321,18 @@ def main() -> None:
         "--checkpoint", default=None, help="gaps: required; timing: default the one that fits"
     )
     parser.add_argument("--threads", type=int, default=1, help="timing: torch threads")
+    parser.add_argument("--regions", default="monaco,helsinki", help="roads: prepared regions")
+    parser.add_argument(
+        "--road-references",
+        default=str(ROAD_REFERENCES),
+        help="roads: the store file of the road references, which it grows",
+    )
     parser.add_argument("--out", default="results/neural", help="timing: OUT/timing.md")
     args = parser.parse_args()
     try:
         parse_variant_list(args.variants)  # a bad name stops here, before any run
-        {"references": references, "gaps": gaps, "timing": timing}[args.part](args)
+        parts = {"references": references, "gaps": gaps, "timing": timing, "roads": roads}
+        parts[args.part](args)
     except InputError as e:
         parser.error(str(e))
 
