@@ -22,9 +22,15 @@ with its own probability (the defaults make the 48 variants equally likely); a v
 a list of names draws uniformly among them.
 
 With a `envs.pool.MatrixPool`, each instance takes K + n distinct points of the pool and the
-matching sub-matrices (``distance_matrix``, ``duration_matrix``); windows then use the
-durations and the limit the distances, and the depot horizon grows past 4.6 only if some
-out-and-back trip would not fit in it.
+matching sub-matrices (``distance_matrix``, ``duration_matrix``), and its windows and limit
+are those of a road instance (`vrp.roads.city.sample_city`), drawn as the model will see one:
+
+- TW: in seconds on a working day (`vrpspec.distributions.ROAD_WORKDAY_S` and after), the
+  pool's time unit drawn per instance from ``ROAD_SECONDS_PER_UNIT`` (log-uniform: regions of
+  other sizes than the pool's own); then every time (windows, service, durations) is scaled
+  so that the working day is ``[0, 4.6]``, as ``vrp.neural.bridge`` scales a timed instance;
+- L: ``U(L0, 2 L0)`` with ``L0`` the longest out-and-back from depot 0 (its low end raised
+  by `FLOAT32_SPARE` as above).
 """
 
 from __future__ import annotations
@@ -150,6 +156,12 @@ class VRPGenerator(Generator):
     def _ints(self, lo: int, hi: int, *shape: int) -> torch.Tensor:
         return torch.randint(lo, hi + 1, shape, generator=self.rng).double()
 
+    def _seconds_per_unit(self, B: int) -> torch.Tensor:
+        """``[B]``: log-uniform in ``ROAD_SECONDS_PER_UNIT`` (drawn ``[B, 1]``: the distance
+        limit's is the batch's one 1-d draw)."""
+        lo, hi = (torch.tensor(x, dtype=torch.float64).log() for x in spec.ROAD_SECONDS_PER_UNIT)
+        return (lo + (hi - lo) * self._rand(B, 1)[:, 0]).exp()
+
     # -- the draw ---------------------------------------------------------------------------
 
     def _generate(self, batch_size) -> TensorDict:
@@ -185,7 +197,6 @@ class VRPGenerator(Generator):
             dist = self.pool.distance[idx[:, :, None], idx[:, None, :]]
             dur = self.pool.duration[idx[:, :, None], idx[:, None, :]]
             out["distance_matrix"] = dist.to(self.dtype)
-            out["duration_matrix"] = dur.to(self.dtype)
 
         # Backhaul customers (at least one when the attribute is on).
         none_drawn = ~is_backhaul.any(-1)
@@ -197,8 +208,21 @@ class VRPGenerator(Generator):
         pickup = torch.where(is_backhaul, backhaul_demand, 0.0) / q
 
         # Time windows, from depot 0.
+        day = torch.full((B,), spec.DEPOT_HORIZON, dtype=torch.float64)
+        if self.pool is not None:  # a road instance's day in seconds, in the pool's unit
+            unit = self._seconds_per_unit(B)
+            service = self._ints(*spec.ROAD_SERVICE_S, B, n) / unit[:, None]
+            length = self._ints(*spec.ROAD_WINDOW_S, B, n) / unit[:, None]
+            day = spec.ROAD_WORKDAY_S / unit
         to_c, from_c = dur[:, 0, K:], dur[:, K:, 0]
-        horizon = torch.clamp((to_c + from_c + service + length).amax(-1), min=spec.DEPOT_HORIZON)
+        horizon = torch.maximum((to_c + from_c + service + length).amax(-1), day)
+        if self.pool is not None:  # a timed day becomes [0, 4.6], as the bridge scales it
+            f_t = torch.where(f["time_windows"], spec.DEPOT_HORIZON / horizon, 1.0)
+            dur = dur * f_t[:, None, None]
+            service, length = service * f_t[:, None], length * f_t[:, None]
+            horizon = torch.where(f["time_windows"], spec.DEPOT_HORIZON, horizon)
+            out["duration_matrix"] = dur.to(self.dtype)
+            to_c, from_c = dur[:, 0, K:], dur[:, K:, 0]
         first, last = to_c, horizon[:, None] - from_c - service - length
         start = first + start_u * (last - first)
         tw_on = f["time_windows"][:, None]
@@ -214,9 +238,15 @@ class VRPGenerator(Generator):
         # the farthest out-and-back, so that float32's strict check (`time_tolerance`) still
         # lets every customer be served alone: without it a limit drawn within 1e-5 of 2 m
         # left a customer no route could take, and the episode could never end.
-        reach = torch.maximum(dist[:, 0, K:].amax(-1), dist[:, K:, 0].amax(-1))
-        low = 2.0 * reach + FLOAT32_SPARE * (1.0 + 2.0 * reach)
-        high = torch.clamp(low + 1e-6, min=spec.DISTANCE_LIMIT_CAP)
+        if self.pool is None:
+            reach = 2.0 * torch.maximum(dist[:, 0, K:].amax(-1), dist[:, K:, 0].amax(-1))
+        else:  # the longest out-and-back
+            reach = (dist[:, 0, K:] + dist[:, K:, 0]).amax(-1)
+        low = reach + FLOAT32_SPARE * (1.0 + reach)
+        if self.pool is None:
+            high = torch.clamp(low + 1e-6, min=spec.DISTANCE_LIMIT_CAP)
+        else:
+            high = 2.0 * low
         limit = torch.where(f["limit"], low + limit_u * (high - low), torch.inf)
 
         zeros = torch.zeros(B, K, dtype=torch.float64)

@@ -228,13 +228,45 @@ def test_scaled_and_shifted_instances_roll_out_to_the_same_rules():
     inst = shifted_solomon_like()
     batch = to_batch([inst])
     s = batch.scales[0]
-    assert s.time == pytest.approx(s.extent / 2) and s.capacity == 210.0
+    assert s.time == pytest.approx(s.extent / 2) and s.capacity == 210.0  # speed 2: planar
     assert s.time_shift == pytest.approx(-40.0)
     locs = batch.td["locs"]
     assert locs.min() >= 0 and locs.max() <= 1 + 1e-6
     assert (batch.td["time_windows"][..., 0] >= 0).all()
     assert_random_rollouts_agree([inst], samples=4)
     assert_steps_through(inst, greedy_solution(inst, np.random.default_rng(1)))
+
+
+@pytest.mark.parametrize("seconds_per_metre", [0.05, 0.5])
+def test_a_timed_road_day_becomes_the_generated_day_whatever_the_citys_pace(seconds_per_metre):
+    rng = np.random.default_rng(4)
+    n = 9
+    dist = rng.uniform(200, 3000, (n + 1, n + 1))
+    np.fill_diagonal(dist, 0)
+    day = 8 * 3600.0
+    inst = Instance(
+        num_depots=1,
+        locations=None,
+        delivery=np.r_[0, np.ones(n)],
+        pickup=np.zeros(n + 1),
+        service_time=np.r_[0, np.full(n, 300.0)],
+        tw_early=np.r_[0, np.full(n, 3600.0)],
+        tw_late=np.r_[day, np.full(n, 7200.0)],
+        capacity=5,
+        distance_matrix=dist,
+        duration_matrix=seconds_per_metre * dist,
+        name="road",
+    )
+    td = to_batch([inst]).td
+    assert td["time_windows"][0, 0, 1] == pytest.approx(4.6)
+    assert td["service_time"][0, 1] == pytest.approx(300 / day * 4.6)
+    pace = td["duration_matrix"].mean() / td["distance_matrix"].mean()
+    scale = to_batch([inst]).scales[0]
+    assert pace == pytest.approx(seconds_per_metre * scale.distance / (day / 4.6), rel=1e-5)
+    untimed = replace(inst, tw_early=np.zeros(n + 1), tw_late=np.full(n + 1, np.inf))
+    td = to_batch([untimed]).td  # no day: durations at speed 1 on average
+    assert td["duration_matrix"].mean() / td["distance_matrix"].mean() == pytest.approx(1, 1e-5)
+    assert_random_rollouts_agree([inst], samples=4)  # the scaled day keeps the rules
 
 
 def lonlat_instance() -> Instance:

@@ -130,24 +130,40 @@ def test_generated_batches_follow_the_instance_generators_distributions(pool):
     assert (w[~tw][..., 0] == 0).all() and torch.isinf(w[~tw][..., 1]).all()
     assert (td["service_time"][~tw] == 0).all()
     cw = w[tw][:, K:]
-    assert (
-        (cw[..., 1] - cw[..., 0] >= 0.18 - 1e-12) & (cw[..., 1] - cw[..., 0] <= 0.2 + 1e-12)
-    ).all()
-    assert ((serv[tw] >= 0.15) & (serv[tw] <= 0.18)).all()
+    width = cw[..., 1] - cw[..., 0]
     horizon = w[tw][:, 0, 1]
-    assert (horizon >= 4.6).all()
     if pool is None:
+        assert ((width >= 0.18 - 1e-12) & (width <= 0.2 + 1e-12)).all()
+        assert ((serv[tw] >= 0.15) & (serv[tw] <= 0.18)).all()
+        assert (horizon >= 4.6).all()
         assert (horizon == 4.6).all() and (w[tw][:, :K, 0] == 0).all()
+    else:  # a road day of 8 h, 1-2 h windows, 5-10 min service, scaled to [0, 4.6]
+        day = 4.6 / (8 * 3600)
+        assert (horizon == 4.6).all() and (w[tw][:, :K, 0] == 0).all()
+        assert (width <= 7200 * day + 1e-9).all() and (serv[tw] <= 600 * day + 1e-9).all()
+        ratio = serv[tw] / width  # the same scale for both
+        assert ((ratio >= 300 / 7200 - 1e-9) & (ratio <= 600 / 3600 + 1e-9)).all()
+        # durations scaled by a day of 100 to 2000 s per unit of the pool (about its mean)
+        pace = dur.mean((1, 2)) / dist.mean((1, 2))
+        assert ((pace[~tw] - 1).abs() < 0.1).all()  # the pool's own: its mean is 1
+        assert ((pace[tw] > 0.5 * 100 * day) & (pace[tw] < 2 * 2000 * day)).all()
+        assert pace[tw].max() / pace[tw].min() > 5  # cities of many sizes
     assert (cw[..., 0] >= dur[tw][:, 0, K:] - 1e-12).all()
     back = cw[..., 1] + serv[tw] + dur[tw][:, K:, 0]
     assert (back <= horizon[:, None] + 1e-9).all()
 
-    m = torch.maximum(dist[:, 0, K:].amax(-1), dist[:, K:, 0].amax(-1))
     L = td["distance_limit"][:, 0]
     assert torch.isinf(L[~limit]).all()
-    spare = FLOAT32_SPARE * (1 + 2 * m[limit])
-    assert (L[limit] >= 2 * m[limit] + spare).all()
-    assert (L[limit] <= torch.clamp(2 * m[limit] + spare + 1e-6, min=2.8)).all()
+    if pool is None:
+        m = 2 * torch.maximum(dist[:, 0, K:].amax(-1), dist[:, K:, 0].amax(-1))
+    else:  # the longest out-and-back, as sample_city's U(L0, 2 L0)
+        m = (dist[:, 0, K:] + dist[:, K:, 0]).amax(-1)
+    low = m[limit] + FLOAT32_SPARE * (1 + m[limit])
+    assert (L[limit] >= low).all()
+    high = torch.clamp(low + 1e-6, min=2.8) if pool is None else 2 * low
+    assert (L[limit] <= high).all()
+    if pool is not None:
+        assert (L[limit] > 1.5 * low).any()
     assert (td["open_route"][:, 0] == is_open).all()
     assert (td["mixed_backhaul"][:, 0] == (flags[:, 2] == 2)).all()
 

@@ -121,6 +121,32 @@ def test_resuming_continues_the_epochs_the_weights_and_the_optimizer(trained, tm
     )
 
 
+def test_a_checkpoint_from_before_the_pace_feature_loads_decodes_as_it_did_and_resumes(
+    trained, tmp_path
+):
+    key = "policy.embed_global.0.weight"
+    ckpt = read_checkpoint(trained)
+    ckpt["state_dict"][key][:, -1] = 0.0  # what an old model computes: no pace column
+    zeroed = tmp_path / "zeroed.ckpt"
+    write_checkpoint(ckpt, zeroed)
+    ckpt["state_dict"][key] = ckpt["state_dict"][key][:, :-1].clone()
+    opt = ckpt["optimizer_states"][0]
+    for st in opt["state"].values():  # the optimizer's moments of that weight, as then
+        for k, v in st.items():
+            if torch.is_tensor(v) and v.shape == (TINY_MODEL.embed_dim, 11):
+                st[k] = v[:, :-1].clone()
+    old = tmp_path / "old.ckpt"
+    write_checkpoint(ckpt, old)
+
+    insts = [generate("vrptw", 8, seed=s) for s in range(3)]
+    assert solve_instances(load_policy(old).policy, insts) == solve_instances(
+        load_policy(zeroed).policy, insts
+    )
+    history = train(tiny_config(epochs=2), tmp_path / "on.ckpt", resume=old, progress=False)
+    assert [r["epoch"] for r in history] == [1, 2]
+    assert read_checkpoint(tmp_path / "on.ckpt")["state_dict"][key].shape[-1] == 11
+
+
 def test_a_cpu_budget_stops_training_after_the_epoch_that_reaches_it(trained, tmp_path):
     budget = 1e-6  # minutes: any epoch reaches it
     config = tiny_config(epochs=4, max_cpu_minutes=budget)

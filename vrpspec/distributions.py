@@ -14,6 +14,10 @@ Everything lives in the unit square with speed 1:
   distance.
 - H (a fleet, `vrp.model.generate` only): see `FLEET_CAPACITY_RATIOS` and the constants
   after it.
+
+Road instances (`vrp.roads.city.sample_city`, and the pool instances of `envs.generator`)
+keep the demands and capacities but time their windows in seconds on a working day: see
+`ROAD_WORKDAY_S` and the constants after it.
 """
 
 from __future__ import annotations
@@ -44,3 +48,16 @@ FLEET_DISTANCE_EXPONENT = 0.5  # distance cost = ratio ** this, to one decimal
 FLEET_DURATION_FACTORS = (0.9, 0.95, 1.0, 1.1, 1.2)  # per ratio: small types are nimbler
 FLEET_RESTRICTED_SHARE = 0.1  # customers (an "old town") only types up to Q may serve
 FLEET_SHORT_SHIFT = 0.75  # TW: types smaller than Q work [0, this * DEPOT_HORIZON]
+
+
+# -- road instances (metres and seconds) -----------------------------------------------------
+# `vrp.roads.city.sample_city` draws these in seconds; `envs.generator` draws its pool
+# instances the same way, in the pool's time unit (`ROAD_SECONDS_PER_UNIT`).
+ROAD_WORKDAY_S = 8 * 3600  # every depot is open [0, this]
+ROAD_SERVICE_S = (300, 600)  # service time, integer seconds, both ends included
+ROAD_WINDOW_S = (3600, 7200)  # window length, integer seconds, both ends included
+ROAD_SECONDS_PER_UNIT = (100.0, 2000.0)
+"""Seconds per time unit of a pool instance (the mean of its durations equals the mean of its
+distances there, `envs.pool.unit_scale`), drawn log-uniformly per instance: about the time
+to cross a town 1 km wide (100 s) to a city 30 km wide (2000 s). A pool is one region, so
+the draw stands in for regions of other sizes."""

@@ -1,13 +1,16 @@
 """The bridge between `Instance` / `Solution` and the environment's TensorDicts (``envs``).
 
-`to_batch` turns instances with the same number of customers into one batch of instance keys
-for ``envs.mtvrp.VRPRules`` (keys and shapes are written in that module's docstring), scaled
-into environment units by the rule of ``envs.pool`` (coordinates into the unit square,
-distances by the same factor, durations to speed 1, times shifted to start at 0 or later,
-demands divided by the capacity). `to_solutions` maps action sequences back to routes, and
-`to_actions` maps routes to the action sequence that builds them. Costs always come from
-`vrp.model.evaluate.evaluate` on the returned `Solution`; `costs` only reads a reward back into
-instance units (for logging and cross-checks).
+`to_batch` turns instances with the same number of customers into one batch of instance keys for
+``envs.mtvrp.VRPRules`` (keys and shapes are written in that module's docstring), scaled into
+environment units by the rule of ``envs.pool`` (coordinates into the unit square, distances by
+the same factor, durations to speed 1, times shifted to start at 0 or later, demands divided by
+the capacity), except that an instance with a duration matrix whose depot 0 closes has its times
+scaled so that depot 0's day is ``[0, 4.6]`` (`vrpspec.distributions.DEPOT_HORIZON`), the
+generated instances' day: a road instance's 8 hours in seconds then look like a day the model
+was trained on, whatever the size of the city. `to_solutions` maps action sequences back to
+routes, and `to_actions` maps routes to the action sequence that builds them. Costs always come
+from `vrp.model.evaluate.evaluate` on the returned `Solution`; `costs` only reads a reward back
+into instance units (for logging and cross-checks).
 
 Node slots: a batch has K depot slots (K = the most depots of its instances, or more); depot
 k of an instance is slot k, slots it does not use copy depot 0 and are marked invalid;
@@ -33,6 +36,7 @@ from vrp.errors import InputError
 from vrp.model.instance import Instance
 from vrp.model.solution import Route, Solution
 from vrpspec.distances import local_projection
+from vrpspec.distributions import DEPOT_HORIZON
 
 if TYPE_CHECKING:
     import torch
@@ -268,14 +272,17 @@ def _classical_mds(dist: np.ndarray) -> np.ndarray:
 def _scale(inst: Instance, points: np.ndarray) -> Scale:
     from envs.pool import unit_scale
 
+    finite = [v for v in (*inst.tw_early, *inst.tw_late) if math.isfinite(v)]
+    shift = min([0.0, *finite])
     if inst.duration_matrix is None:
         s = unit_scale(points)
         time = s.extent / inst.speed
     else:
         s = unit_scale(points, inst.distances, inst.durations)
         time = s.time
-    finite = [v for v in (*inst.tw_early, *inst.tw_late) if math.isfinite(v)]
-    shift = min([0.0, *finite])
+        day = float(inst.tw_late[0]) - shift
+        if math.isfinite(day) and day > 0:  # road times: the day becomes [0, DEPOT_HORIZON]
+            time = day / DEPOT_HORIZON
     return Scale(s.offset, s.extent, s.extent, time, shift, float(inst.capacity))
 
 

@@ -33,7 +33,7 @@ import torch
 
 from vrp.errors import InputError
 from vrp.formats.io import atomic_write
-from vrp.neural.policy import ModelArgs, Policy
+from vrp.neural.policy import ModelArgs, Policy, upgrade_state
 
 FORMAT = "vrp-neural/1"
 META = "vrp_neural"
@@ -97,7 +97,7 @@ def load_policy(path: str | os.PathLike[str], device: str | torch.device = "cpu"
         if k.startswith(POLICY_PREFIX)
     }
     try:
-        policy.load_state_dict(state)
+        policy.load_state_dict(upgrade_state(state))
     except RuntimeError as e:
         raise InputError(f"weights do not fit the model arguments ({e})", path=str(path)) from None
     return Loaded(policy.to(device).eval(), meta, Path(path))

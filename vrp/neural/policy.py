@@ -3,13 +3,13 @@
 RouteFinder's shape (Berto et al., 2024) with RRNCO's matrix input (Son et al., 2025), small
 enough to train on a CPU:
 
-- **Encoder**: node features -> embeddings; a gate mixes a coordinate embedding with a
-  distance embedding (the sorted distances to and from each node's nearest neighbours, and to
-  and from depot 0, read from the distance matrix, so asymmetric road matrices are seen); the
-  instance-level attributes (open, backhaul mode, distance limit, depot window, several
-  depots, asymmetry) form a global embedding added to every depot, so the model knows the
-  variant. Then pre-norm transformer layers (RMSNorm, SwiGLU feed-forward) whose attention is
-  biased by ``-slope_h * dist[i, j]`` per head (the matrix again, direction included).
+- **Encoder**: node features -> embeddings; a gate mixes a coordinate embedding with a distance
+  embedding (the sorted distances to and from each node's nearest neighbours, and to and from
+  depot 0, read from the distance matrix, so asymmetric road matrices are seen); the instance-
+  level attributes (open, backhaul mode, distance limit, depot window, several depots,
+  asymmetry, time per distance) form a global embedding added to every depot, so the model knows
+  the variant. Then pre-norm transformer layers (RMSNorm, SwiGLU feed-forward) whose attention
+  is biased by ``-slope_h * dist[i, j]`` per head (the matrix again, direction included).
 - **Decoder**: a pointer network (Kool et al., 2019) whose query holds the current node, the
   route's depot, the global embedding and the route state (loads, time, distance left); the
   logits get a learned term of the distances ``current -> j`` and ``j -> route depot``.
@@ -34,7 +34,10 @@ from torch import Tensor, nn
 from envs.ops import gather_rows, repeat_batch, split_batch
 
 NODE_DIM = 7  # x, y, delivery/Q, pickup/Q, earliest, latest, service time
-GLOBAL_DIM = 10
+GLOBAL_DIM = 11
+GLOBAL_DIM_BEFORE_PACE = 10
+"""Checkpoints from before the pace feature (the last global one) have this many; `upgrade_state`
+gives them a zero column for it, which changes nothing where the pace is 0."""
 STATE_DIM = 9
 
 
@@ -109,6 +112,11 @@ def global_features(td: TensorDict) -> Tensor:
     )
     dist = td["distance_matrix"]
     asym = (dist - dist.transpose(1, 2)).abs().mean((1, 2)) / dist.mean((1, 2)).clamp_min(1e-9)
+    # pace: log(mean duration / mean distance), 0 on generated instances (speed 1), below 0
+    # where times were scaled to a day of 4.6 on a road instance (vrp.neural.bridge)
+    pace = torch.log(td["duration_matrix"].mean((1, 2)).clamp_min(1e-9)) - torch.log(
+        dist.mean((1, 2)).clamp_min(1e-9)
+    )
     num_depots = td["depot_valid"].sum(-1, keepdim=True)
     pickups = (td["pickup"] > 0).any(-1, keepdim=True)
     f = lambda x: x.to(dist.dtype)  # noqa: E731
@@ -124,9 +132,20 @@ def global_features(td: TensorDict) -> Tensor:
             f(num_depots > 1),
             f(num_depots) / td["depot_valid"].shape[-1],
             asym[:, None],
+            pace[:, None],
         ],
         dim=-1,
     )
+
+
+def upgrade_state(state: dict[str, Tensor], prefix: str = "") -> dict[str, Tensor]:
+    """``state`` (a policy's ``state_dict``, keys after ``prefix``) with the input columns
+    added since it was saved, as zeros: an older model computes what it did."""
+    key = f"{prefix}embed_global.0.weight"
+    w = state.get(key)
+    if w is not None and w.shape[-1] == GLOBAL_DIM_BEFORE_PACE:
+        state = {**state, key: F.pad(w, (0, GLOBAL_DIM - GLOBAL_DIM_BEFORE_PACE))}
+    return state
 
 
 def state_features(td: TensorDict) -> Tensor:

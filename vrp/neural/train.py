@@ -51,7 +51,7 @@ from vrp.model.generate import generate_many
 from vrp.model.instance import Instance
 from vrp.neural.checkpoint import FORMAT, META, model_card, read_checkpoint, write_checkpoint
 from vrp.neural.decode import solve_instances
-from vrp.neural.policy import ModelArgs, Policy
+from vrp.neural.policy import ModelArgs, Policy, upgrade_state
 
 VAL_SEED = 987_654  # validation instances: `vrp generate --seed 987654`, apart from test sets
 
@@ -208,7 +208,7 @@ class PolicyTraining(L.LightningModule):
     def restore(self, checkpoint: dict[str, Any]) -> None:
         """Continue from ``checkpoint``: weights, cost scales, history and (if saved) the
         optimizer state; the epochs it finished are not trained again."""
-        self.load_state_dict(checkpoint["state_dict"])
+        self.load_state_dict(upgrade_state(checkpoint["state_dict"], prefix="policy."))
         self.history = list(checkpoint[META].get("history", []))
         self.runs = list(checkpoint[META].get("runs", []))
         self.epoch_offset = len(self.history)
@@ -292,6 +292,12 @@ class PolicyTraining(L.LightningModule):
             opt.load_state_dict(self._optimizer_state)
             for group in opt.param_groups:  # this run's settings win over the saved ones
                 group["lr"], group["weight_decay"] = c.lr, c.weight_decay
+                for p in group["params"]:  # a weight grown since (`upgrade_state`): zeros
+                    for k, v in opt.state.get(p, {}).items():
+                        if torch.is_tensor(v) and v.dim() and v.shape != p.shape:
+                            grown = torch.zeros_like(p)
+                            grown[tuple(slice(0, d) for d in v.shape)] = v
+                            opt.state[p][k] = grown
         return opt
 
     # -- end of epoch: validate, record, save -------------------------------------------------

@@ -47,15 +47,18 @@ from vrpspec.distributions import (
     FLEET_FIXED_COST,
     FLEET_SHORT_SHIFT,
     NUM_DEPOTS_MD,
+    ROAD_SERVICE_S,
+    ROAD_WINDOW_S,
+    ROAD_WORKDAY_S,
     capacity_for,
 )
 
 if TYPE_CHECKING:
     from vrp.roads.matrix import OsrmClient, Table
 
-WORKDAY_S = 8 * 3600
-SERVICE_S = (300, 600)
-WINDOW_S = (3600, 7200)
+WORKDAY_S = ROAD_WORKDAY_S
+SERVICE_S = ROAD_SERVICE_S
+WINDOW_S = ROAD_WINDOW_S
 MAX_ROAD_SNAP_M = 10.0  # a point drawn on a road OSRM routes snaps within centimetres
 MAX_SNAP_M = 500.0  # default: a CSV point farther than this from any road is outside
 
