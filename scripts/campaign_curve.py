@@ -1,0 +1,98 @@
+"""The campaign's validation curve, a power law fitted to it, and the hours it asks for.
+
+Reads a training CSV (``vrp train`` writes ``<out>.csv``: one row per epoch, ``train_s``
+cumulative training seconds on one thread, ``val_gap`` the validation gap) and fits
+``gap = a * hours ** -b`` (a straight line in log-log) to the means of blocks of ``--block``
+epochs from ``--from-epoch`` on. With ``--at GAP`` it prints the training hours at which the
+line reaches that validation gap. ``--plot FILE`` draws the blocks and the line::
+
+    python3 scripts/campaign_curve.py checkpoints/campaign/all-n50.csv --from-epoch 52 \\
+        --block 10 --at 0.066 --plot docs/data/neural-gaps/campaign-curve.png
+
+The validation gap (greedy, no symmetries, against PyVRP at 1 s) is not the gap of the test
+table (8 symmetries x every start, against PyVRP at 10 s); ``--at`` takes a validation gap,
+so a target of the test table is first carried over by the ratio of the two measured at one
+epoch (docs/neural.md, "The campaign"). A power law with no floor is the optimistic reading:
+a curve that flattens towards a floor above the target never reaches it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import statistics
+from pathlib import Path
+
+Block = tuple[int, int, float, float]
+
+
+def blocks(rows: list[dict[str, str]], first: int, size: int) -> list[Block]:
+    """``(first epoch, last epoch, hours at the block's end, mean gap)`` per whole block."""
+    rows = [r for r in rows if int(r["epoch"]) >= first]
+    out = []
+    for i in range(0, len(rows) - size + 1, size):
+        part = rows[i : i + size]
+        gap = statistics.mean(float(r["val_gap"]) for r in part)
+        hours = float(part[-1]["train_s"]) / 3600
+        out.append((int(part[0]["epoch"]), int(part[-1]["epoch"]), hours, gap))
+    return out
+
+
+def fit(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """``(a, b)`` of ``gap = a * hours ** -b``, least squares in log-log."""
+    xs = [math.log(h) for h, _ in points]
+    ys = [math.log(g) for _, g in points]
+    mx, my = statistics.mean(xs), statistics.mean(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mx) ** 2 for x in xs
+    )
+    return math.exp(my - slope * mx), -slope
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("csv", type=Path)
+    parser.add_argument("--from-epoch", type=int, default=1)
+    parser.add_argument("--block", type=int, default=10)
+    parser.add_argument("--at", type=float, action="append", default=[], help="a validation gap")
+    parser.add_argument("--plot", type=Path, default=None)
+    args = parser.parse_args()
+    with args.csv.open() as fh:
+        rows = list(csv.DictReader(fh))
+    bs = blocks(rows, args.from_epoch, args.block)
+    if len(bs) < 2:
+        parser.error(f"{args.csv}: fewer than 2 blocks of {args.block} epochs to fit")
+    a, b = fit([(h, g) for _, _, h, g in bs])
+    print("| epochs | training hours | mean validation gap | fitted |")
+    print("|---|---|---|---|")
+    for e0, e1, h, g in bs:
+        print(f"| {e0}-{e1} | {h:.1f} | {100 * g:.2f}% | {100 * a * h**-b:.2f}% |")
+    print(f"\nfit: gap = {a:.4f} * hours ^ -{b:.3f} over epochs {bs[0][0]}-{bs[-1][1]}")
+    for target in args.at:
+        hours = (a / target) ** (1 / b)
+        print(f"validation gap {100 * target:.2f}% at {hours:,.0f} training hours")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6, 4))
+        hs = [h for _, _, h, _ in bs]
+        ax.plot(hs, [100 * g for *_, g in bs], "o", label=f"blocks of {args.block} epochs")
+        top = max([hs[-1] * 4, *[(a / t) ** (1 / b) for t in args.at]])
+        grid = [hs[0] * (top / hs[0]) ** (i / 99) for i in range(100)]
+        ax.plot(grid, [100 * a * h**-b for h in grid], "-", label="power law fitted")
+        for target in args.at:
+            ax.axhline(100 * target, ls=":", color="grey")
+        ax.set_xscale("log")
+        ax.set_xlabel("training hours (one thread)")
+        ax.set_ylabel("validation gap (%)")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=120)
+
+
+if __name__ == "__main__":
+    main()
