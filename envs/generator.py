@@ -21,9 +21,12 @@ Which variant each instance gets: ``variants="all"`` switches each attribute on 
 with its own probability (the defaults make the 48 variants equally likely); a variant name or
 a list of names draws uniformly among them.
 
-With a `envs.pool.MatrixPool`, each instance takes K + n distinct points of the pool and the
-matching sub-matrices (``distance_matrix``, ``duration_matrix``), and its windows and limit
-are those of a road instance (`vrp.roads.city.sample_city`), drawn as the model will see one:
+With a `envs.pool.MatrixPool`, each instance takes K + n distinct points of one compact part
+of the pool (the m points nearest a random one, m log-uniform from K + n to the pool's size:
+a few streets to the whole region, where one-way streets weigh more or less) and the matching
+sub-matrices (``distance_matrix``, ``duration_matrix``), scaled to its own box as
+``vrp.neural.bridge`` scales a road instance; its windows and limit are those of a road
+instance (`vrp.roads.city.sample_city`), drawn as the model will see one:
 
 - TW: in seconds on a working day (`vrpspec.distributions.ROAD_WORKDAY_S` and after), the
   pool's time unit drawn per instance from ``ROAD_SECONDS_PER_UNIT`` (log-uniform: regions of
@@ -162,6 +165,39 @@ class VRPGenerator(Generator):
         lo, hi = (torch.tensor(x, dtype=torch.float64).log() for x in spec.ROAD_SECONDS_PER_UNIT)
         return (lo + (hi - lo) * self._rand(B, 1)[:, 0]).exp()
 
+    def _pool_points(self, B: int, N: int) -> torch.Tensor:
+        """``[B, N]`` distinct pool indices: N drawn among the m pool points nearest a random
+        pool point, m log-uniform in ``[N, P]``, so that an instance covers anything from a
+        few streets to the whole region."""
+        pool = self.pool
+        assert pool is not None
+        P = pool.size
+        centre = pool.locs[torch.randint(P, (B,), generator=self.rng)]  # [B, 2]
+        near = ((pool.locs[None] - centre[:, None]) ** 2).sum(-1).argsort(-1)  # [B, P]
+        m = (N * (P / N) ** self._rand(B, 1)).floor().clamp(N, P)  # [B, 1]
+        keys = self._rand(B, P).masked_fill(torch.arange(P) >= m, 2.0)  # past m: last
+        return near.gather(1, keys.argsort(-1)[:, :N])
+
+    def _rescaled(
+        self, idx: torch.Tensor, depot_valid: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Locations and matrices of pool points ``idx [B, N]`` in the instance's own units,
+        as `envs.pool.unit_scale` gives a road instance of those points: coordinates shifted
+        and divided by the larger side of their box, distances by the same, durations so that
+        their mean over the instance's nodes equals that of its distances."""
+        pool = self.pool
+        assert pool is not None
+        K = depot_valid.shape[1]
+        locs = pool.locs[idx]
+        dist = pool.distance[idx[:, :, None], idx[:, None, :]]
+        dur = pool.duration[idx[:, :, None], idx[:, None, :]]
+        lo = locs.amin(1, keepdim=True)
+        side = (locs.amax(1, keepdim=True) - lo).amax(-1, keepdim=True).clamp_min(1e-9)  # [B,1,1]
+        valid = torch.cat([depot_valid, torch.ones_like(idx[:, K:], dtype=torch.bool)], 1)
+        pair = (valid[:, :, None] & valid[:, None, :]).double()
+        ratio = (dist * pair).sum((1, 2)) / (dur * pair).sum((1, 2)).clamp_min(1e-12)
+        return (locs - lo) / side, dist / side, dur * ratio[:, None, None] / side
+
     # -- the draw ---------------------------------------------------------------------------
 
     def _generate(self, batch_size) -> TensorDict:
@@ -191,11 +227,9 @@ class VRPGenerator(Generator):
             dist = (locs[:, :, None] - locs[:, None]).norm(dim=-1)
             dur = dist
         else:
-            idx = torch.argsort(self._rand(B, self.pool.size), dim=-1)[:, :N]
+            idx = self._pool_points(B, N)
             idx[single, 1:K] = idx[single, :1]
-            locs = self.pool.locs[idx]
-            dist = self.pool.distance[idx[:, :, None], idx[:, None, :]]
-            dur = self.pool.duration[idx[:, :, None], idx[:, None, :]]
+            locs, dist, dur = self._rescaled(idx, depot_valid)
             out["distance_matrix"] = dist.to(self.dtype)
 
         # Backhaul customers (at least one when the attribute is on).

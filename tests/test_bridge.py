@@ -269,6 +269,18 @@ def test_a_timed_road_day_becomes_the_generated_day_whatever_the_citys_pace(seco
     assert_random_rollouts_agree([inst], samples=4)  # the scaled day keeps the rules
 
 
+def test_a_pool_instance_goes_through_the_bridge_as_the_generator_drew_it():
+    # Training and solving must show the model one road instance the same way: the
+    # generator's own scaling (box, pace, day) is the bridge's.
+    td = VRPGenerator(12, ["vrptw", "cvrp", "mdovrpltw"], pool=POOL, seed=6, dtype=F64)(24)
+    batch = to_batch(from_td(td), num_depot_slots=3, dtype=F64)
+    for key in ("locs", "distance_matrix", "duration_matrix", "service_time", "distance_limit"):
+        assert torch.allclose(batch.td[key], td[key], rtol=1e-6, atol=1e-9), key
+    w, v = batch.td["time_windows"], td["time_windows"]
+    assert torch.equal(torch.isinf(w), torch.isinf(v))
+    assert torch.allclose(w[torch.isfinite(w)], v[torch.isfinite(v)], atol=1e-9)
+
+
 def lonlat_instance() -> Instance:
     rng = np.random.default_rng(3)
     lonlat = np.column_stack([rng.uniform(2.25, 2.45, 13), rng.uniform(48.80, 48.90, 13)])

@@ -172,6 +172,21 @@ def test_generated_batches_follow_the_instance_generators_distributions(pool):
     assert state["start_feasible"][:, 0, K:].all()
 
 
+def test_pool_instances_cover_a_few_streets_to_the_whole_region_each_in_its_own_box():
+    gen = VRPGenerator(20, "cvrp", pool=POOL, seed=8)
+    idx = gen._pool_points(400, 21)
+    assert all(len(set(row)) == 21 for row in idx.tolist())  # distinct points
+    pts = POOL.locs[idx]
+    side = (pts.amax(1) - pts.amin(1)).amax(-1)  # in the pool's box, whose side is 1
+    assert side.min() < 0.4 and side.max() > 0.9
+    td = gen(50)  # cvrp: one depot slot, no windows
+    locs = td["locs"]
+    box = (locs.amax(1) - locs.amin(1)).amax(-1)
+    assert torch.allclose(box, torch.ones(50)) and (locs.amin(1) == 0).all()
+    d, t = td["distance_matrix"], td["duration_matrix"]
+    assert torch.allclose(d.mean((1, 2)), t.mean((1, 2)))  # pace 1 without windows
+
+
 def test_a_seeded_generator_repeats_itself():
     a, b = VRPGenerator(10, seed=5)(4), VRPGenerator(10, seed=5)(4)
     assert all(torch.equal(a[k], b[k]) for k in a.keys())
