@@ -1,0 +1,61 @@
+"""How asymmetric road matrices are: sampled road instances per region, and training instances
+drawn from a pool.
+
+Asymmetry is ``mean |d - d^T| / mean d`` over an instance's distance matrix (the policy's
+global feature). For each region, the instances of ``vrp instance sample-city --region R
+--variant cvrp -n N --seed 1`` (the first ``--count``); for ``--pool``, ``--count`` times 40
+training instances of `envs.VRPGenerator` on that pool (seed 1), as quantiles::
+
+    .venv/bin/python scripts/road_asymmetry.py --regions monaco,helsinki -n 50 --count 10 \\
+        --pool pools/monaco-600.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+
+def asymmetry(d: np.ndarray) -> float:
+    off = ~np.eye(len(d), dtype=bool)
+    return float(np.abs(d - d.T)[off].mean() / d[off].mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--regions", default="monaco,helsinki")
+    parser.add_argument("-n", type=int, default=50)
+    parser.add_argument("--count", type=int, default=10)
+    parser.add_argument("--pool", default=None, help="a pool of scripts/make_pool.py")
+    args = parser.parse_args()
+
+    from vrp.roads.city import sample_city
+    from vrp.roads.osrm import connect, load_region
+
+    for name in args.regions.split(","):
+        region = load_region(name)
+        with connect(region=region) as client:
+            insts = sample_city(client, region, "cvrp", args.n, args.count, seed=1)
+        a = [asymmetry(i.distances) for i in insts]
+        print(
+            f"{name}: {len(a)} instances of n = {args.n}, asymmetry mean {np.mean(a):.3f}, "
+            f"from {min(a):.3f} to {max(a):.3f}"
+        )
+    if args.pool:
+        from envs import VRPGenerator
+        from envs.pool import MatrixPool
+
+        pool = MatrixPool.load(args.pool)
+        td = VRPGenerator(args.n, "cvrp", pool=pool, seed=1)(40 * args.count)
+        a = [asymmetry(d) for d in td["distance_matrix"].double().numpy()]
+        q = np.quantile(a, [0.1, 0.5, 0.9, 0.99])
+        print(
+            f"pool {args.pool}: {len(a)} training instances of n = {args.n}, asymmetry "
+            f"quantiles 10/50/90/99%: {' '.join(f'{x:.3f}' for x in q)}; the whole pool: "
+            f"{asymmetry(pool.distance.numpy()):.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
