@@ -3,7 +3,9 @@
 Besides the rules of FORMAT.md, the solution file's own claims are checked: a stated ``cost``
 that differs from the recomputed one (relative 1e-6) and an ``instance`` name that differs
 from the instance's (when the instance states its name) are violations too. Either file may
-be ``-`` (stdin, JSON).
+be ``-`` (stdin, JSON). A benchmark solution (``Route #1: ...`` lines and a ``Cost`` line, the
+``.sol`` files of CVRPLIB) is read as ``vrp convert --solution`` reads it; its stated cost
+follows the set's distance convention, so a different one is a warning, not a violation.
 """
 
 from __future__ import annotations
@@ -45,12 +47,25 @@ def false_claims(data: Any, inst_name: str, cost: float, name_stated: bool) -> l
     return out
 
 
+def _is_route_list(path: Path) -> bool:
+    """Whether ``path`` is a benchmark solution (``Route #1: ...``), not JSON."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096).lstrip()
+    except OSError:
+        return False  # load_json_arg names the problem
+    return head[:5].lower() == b"route"
+
+
 def check(
     instance: Annotated[
         Path, typer.Argument(help="Instance file (JSON, VRPLIB or Solomon); '-': JSON on stdin.")
     ],
     solution: Annotated[
-        Path, typer.Argument(help="Solution file (vrp-solution/1 JSON); '-': stdin.")
+        Path,
+        typer.Argument(
+            help="Solution file (vrp-solution/1 JSON, or a benchmark .sol); '-': JSON on stdin."
+        ),
     ],
 ) -> None:
     """Evaluate a solution by the rules of FORMAT.md and its stated cost and instance name.
@@ -68,13 +83,30 @@ def check(
     else:
         inst = read_instance_arg(instance)
         name_stated = _states_name(instance)
-    data = load_json_arg(solution)
-    try:
-        sol = solution_from_dict(data)
-    except InputError as e:
-        raise e.with_path("<stdin>" if is_stdio(solution) else str(solution)) from None
-    ev = evaluate(inst, sol)
-    claims = false_claims(data, inst.name, ev.cost, name_stated)
+    warnings: list[str] = []
+    if not is_stdio(solution) and _is_route_list(solution):
+        from cli.convert import COST_TOLERANCE, FLEET_COST_RTOL
+        from vrp.formats.vrplib import read_external_solution
+
+        json_instance = is_stdio(instance) or instance.suffix.lower() == ".json"
+        external = read_external_solution(solution, instance=None if json_instance else instance)
+        sol = external.solution
+        ev = evaluate(inst, sol)
+        claims = []
+        tolerance = max(COST_TOLERANCE, FLEET_COST_RTOL * abs(ev.cost) if inst.fleet else 0.0)
+        if external.cost is not None and abs(ev.cost - external.cost) > tolerance:
+            warnings.append(
+                f"warning: the file states cost {external.cost:.10g}, the routes cost "
+                f"{ev.cost:.10g} (check the distance convention)"
+            )
+    else:
+        data = load_json_arg(solution)
+        try:
+            sol = solution_from_dict(data)
+        except InputError as e:
+            raise e.with_path("<stdin>" if is_stdio(solution) else str(solution)) from None
+        ev = evaluate(inst, sol)
+        claims = false_claims(data, inst.name, ev.cost, name_stated)
     typer.echo(f"instance: {inst.name} ({inst.variant.name}, {inst.num_customers} customers)")
     typer.echo(f"routes:   {len(sol.routes)}")
     typer.echo(f"cost:     {ev.cost:.6g}")
@@ -83,6 +115,8 @@ def check(
         typer.echo(f"  {v}")
     for line in claims:
         typer.echo(f"  {line}")
+    for line in warnings:
+        typer.echo(line, err=True)
     if not ev.feasible or claims:
         raise typer.Exit(1)
 

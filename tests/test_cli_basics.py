@@ -173,6 +173,46 @@ def test_vrp_check_reports_a_false_stated_cost_or_instance_name_and_accepts_true
         assert result.exit_code == 0, result.output
 
 
+TINY_VRPLIB = """NAME : tiny
+TYPE : CVRP
+DIMENSION : 3
+EDGE_WEIGHT_TYPE : EUC_2D
+CAPACITY : 1
+NODE_COORD_SECTION
+1 0 0
+2 3 0
+3 0 4
+DEMAND_SECTION
+1 0
+2 1
+3 1
+DEPOT_SECTION
+1
+-1
+EOF
+"""
+
+
+@pytest.mark.parametrize(
+    ("routes", "cost", "exit_code", "expected"),
+    [
+        ("Route #1: 1\nRoute #2: 2\n", "Cost 14", 0, "feasible: yes"),
+        ("Route #1: 1\nRoute #2: 2\n", "Cost 15", 0, "warning: the file states cost 15"),
+        ("Route #1: 1 2\n", "Cost 12", 1, "[capacity]"),
+    ],
+)
+def test_vrp_check_reads_a_benchmark_sol_file_as_vrp_convert_does(
+    tmp_path: Path, routes: str, cost: str, exit_code: int, expected: str
+):
+    inst, sol = tmp_path / "tiny.vrp", tmp_path / "tiny.sol"
+    inst.write_text(TINY_VRPLIB)
+    sol.write_text(routes + cost + "\n")
+    result = CliRunner().invoke(app, ["check", str(inst), str(sol)])
+    assert result.exit_code == exit_code, result.output
+    assert expected in result.output
+    assert "not valid JSON" not in result.output
+
+
 def test_vrp_check_reads_either_file_from_stdin(tmp_path: Path):
     inst, sol = _instance(tmp_path), _solution(tmp_path, [[1], [2]])
     result = CliRunner().invoke(app, ["check", "-", str(sol)], input=inst.read_text())
