@@ -165,7 +165,7 @@ def _type_table(inst: Instance, result: SolveResult, ev: Evaluation) -> list[str
         carried = sum(max(st.delivery, st.pickup) for st in mine)
         room = len(mine) * vtype.capacity
         share = f" ({100 * carried / room:.0f}%)" if room else ""
-        load = f"{_num(carried)} / {_num(room)}{share}"
+        load = f"{_num(carried)} / {_num(room)}{share}" if mine else "-"  # no route: no load
         cost = sum(st.cost or 0.0 for st in mine)
         distance = sum(st.distance for st in mine)
         rows.append(

@@ -195,6 +195,19 @@ def test_the_summary_groups_routes_by_vehicle_type(tmp_path: Path):
     assert re.search(r"D1\s+1\s+20\s+20 / 30 \(67%\)\s+0-20 / 25\s+van", out), out
 
 
+def test_a_vehicle_type_no_route_uses_shows_no_load_in_the_summary(tmp_path: Path):
+    from cli.main import app
+
+    truck = {"id": "truck", "count": 1, "capacity": 40, "depot": "D2", "fixed_cost": 10_000}
+    path = tmp_path / "i.json"
+    path.write_text(json.dumps({**FLEET, "fleet": [*FLEET["fleet"], truck]}))
+    result = CliRunner().invoke(
+        app, ["solve", str(path), "--solver", "pyvrp", "--time-limit", "0.2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert re.search(r"truck\s+0 / 1\s+-\s+0\s+0\n", result.output), result.output
+
+
 @pytest.mark.parametrize("solver", ["hgs", "neural"])
 def test_hgs_and_the_neural_solver_refuse_a_fleet_in_one_line(tmp_path: Path, solver: str):
     from cli.main import app
