@@ -85,7 +85,7 @@ def check(
         name_stated = _states_name(instance)
     warnings: list[str] = []
     if not is_stdio(solution) and _is_route_list(solution):
-        from cli.convert import COST_TOLERANCE, FLEET_COST_RTOL
+        from cli.convert import stated_cost_differs
         from vrp.formats.vrplib import read_external_solution
 
         json_instance = is_stdio(instance) or instance.suffix.lower() == ".json"
@@ -93,8 +93,7 @@ def check(
         sol = external.solution
         ev = evaluate(inst, sol)
         claims = []
-        tolerance = max(COST_TOLERANCE, FLEET_COST_RTOL * abs(ev.cost) if inst.fleet else 0.0)
-        if external.cost is not None and abs(ev.cost - external.cost) > tolerance:
+        if stated_cost_differs(inst, ev.cost, external.cost):
             warnings.append(
                 f"warning: the file states cost {external.cost:.10g}, the routes cost "
                 f"{ev.cost:.10g} (check the distance convention)"

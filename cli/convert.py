@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.shell import check_not_input, check_output_file, is_stdio, write_json_out
 from vrp.errors import InputError
+
+if TYPE_CHECKING:
+    from vrp.model.instance import Instance
 
 # Two costs that differ by no more than this are the same published figure (2 decimals).
 COST_TOLERANCE = 0.01
@@ -93,16 +96,25 @@ def convert(
     )
     if not ev.feasible:
         typer.echo(f"warning: {ev.violations[0]}", err=True)
-    # HFVRP costs stated in PyVRP's exact units are read back / 10^5 (`vrp.formats.vrplib`):
-    # their arcs were rounded, so they agree relatively, not to 0.01
-    tolerance = (
-        max(COST_TOLERANCE, FLEET_COST_RTOL * abs(ev.cost)) if inst.fleet else COST_TOLERANCE
-    )
-    if external.cost is not None and abs(ev.cost - external.cost) > tolerance:
+    if stated_cost_differs(inst, ev.cost, external.cost):
         typer.echo(
             "warning: the recomputed cost differs from the file's; check the distance convention",
             err=True,
         )
+
+
+def stated_cost_differs(inst: Instance, recomputed: float, stated: float | None) -> bool:
+    """Whether a benchmark ``.sol`` file's stated cost disagrees with the recomputed one.
+
+    HFVRP costs stated in PyVRP's exact units are read back / 10^5 (`vrp.formats.vrplib`):
+    their arcs were rounded, so they agree relatively, not to 0.01.
+    """
+    if stated is None:
+        return False
+    tolerance = (
+        max(COST_TOLERANCE, FLEET_COST_RTOL * abs(recomputed)) if inst.fleet else COST_TOLERANCE
+    )
+    return abs(recomputed - stated) > tolerance
 
 
 def register(app: typer.Typer) -> None:

@@ -277,10 +277,9 @@ class VRPGenerator(Generator):
         else:  # the longest out-and-back
             reach = (dist[:, 0, K:] + dist[:, K:, 0]).amax(-1)
         low = reach + FLOAT32_SPARE * (1.0 + reach)
-        if self.pool is None:
-            high = torch.clamp(low + 1e-6, min=spec.DISTANCE_LIMIT_CAP)
-        else:
-            high = 2.0 * low
+        high = (
+            torch.clamp(low + 1e-6, min=spec.DISTANCE_LIMIT_CAP) if self.pool is None else 2 * low
+        )
         limit = torch.where(f["limit"], low + limit_u * (high - low), torch.inf)
 
         zeros = torch.zeros(B, K, dtype=torch.float64)
