@@ -442,11 +442,13 @@ def test_pyvrp_finds_the_brute_force_optimum_of_tiny_fleet_instances(variant: st
 def test_ortools_never_beats_the_brute_force_optimum_of_tiny_fleet_instances(variant: str):
     # Not always the optimum: its insertions put one customer at a time in the cheapest
     # vehicle, and no move swaps a route's type (hcvrp seed 2: 4.595 against 4.451, also at
-    # 3 s). Below the optimum would mean a rule left out of the model.
+    # 3 s). Below the optimum would mean a rule left out of the model. Its first solutions are
+    # poor (hcvrp seed 1: 9.87 at 5 ms, 6.85 at 20 ms, 5.08 from 50 ms), and on a loaded machine
+    # 0.2 s once ended at 7.13: the 5 % bound gets 1 s.
     engine = registry.get_solver("ortools")
     for seed in (1, 2):
         inst = _tight_fleet(variant, seed)
-        result = run_solver(inst, engine, Budget(LIMIT_S), seed=0)
+        result = run_solver(inst, engine, Budget(1.0), seed=0)
         assert result.feasible, result.evaluation
         optimum = _fleet_optimum(inst)
         assert optimum * (1 - 1e-9) <= result.cost <= optimum * 1.05
