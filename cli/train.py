@@ -105,11 +105,13 @@ def train(
     pool: Annotated[
         str | None,
         typer.Option(
-            help="Road-matrix pool (.npz of envs.pool.MatrixPool, or 'synthetic') to train on."
+            help="Road-matrix pools to train on, separated by commas: .npz files of "
+            "envs.pool.MatrixPool (scripts/make_pool.py), or 'synthetic'. Each pool instance "
+            "picks one of them at random."
         ),
     ] = None,
     matrix_share: Annotated[
-        float, typer.Option("--matrix-share", help="Share of each batch drawn from --pool.")
+        float, typer.Option("--matrix-share", help="Share of each batch drawn from the pools.")
     ] = 0.5,
     val_per_variant: Annotated[
         int, typer.Option("--val-per-variant", help="Validation instances per variant.")
@@ -181,8 +183,14 @@ def train(
         _positive(value, option)
     if not 0.0 <= matrix_share <= 1.0:
         raise InputError(f"must be in [0, 1], got {matrix_share}", field="--matrix-share")
-    if pool is not None and pool != "synthetic" and not Path(pool).is_file():
-        raise InputError("no such pool file", field="--pool", path=pool)
+    if pool is not None:
+        names = [name.strip() for name in pool.split(",") if name.strip()]
+        if not names:
+            raise InputError("names no pool", field="--pool")
+        for name in names:
+            if name != "synthetic" and not Path(name).is_file():
+                raise InputError("no such pool file", field="--pool", path=name)
+        pool = ",".join(names)
     if num_starts is not None:
         _positive(num_starts, "--num-starts")
     if max_cpu_minutes is not None:

@@ -18,7 +18,7 @@ import torch
 from typer.testing import CliRunner
 
 from cli.main import app
-from envs.pool import synthetic_pool
+from envs.pool import MatrixPool, synthetic_pool
 from vrp.errors import InputError
 from vrp.model.evaluate import evaluate
 from vrp.model.generate import generate, generate_many
@@ -669,3 +669,35 @@ def test_a_model_card_names_no_folder_of_the_machine_that_trained_it():
     card = model_card(meta, "all-n50")
     assert "/work/" not in card
     assert "--resume all-n20.ckpt --out all-n50.ckpt" in card
+
+
+def test_a_training_batch_draws_its_matrix_share_from_every_pool_it_is_given(tmp_path):
+    from envs.streets import street_pool
+    from vrp.neural.train import PolicyTraining
+
+    symmetric, one_way = tmp_path / "sym.npz", tmp_path / "one-way.npz"
+    pts = np.random.default_rng(0).uniform(size=(60, 2))
+    line = np.linalg.norm(pts[:, None] - pts[None], axis=-1)
+    MatrixPool.from_arrays(pts, 1.3 * line).save(symmetric)  # symmetric, not the straight line
+    street_pool(60, seed=2).save(one_way)  # a grid with one-way streets
+    config = tiny_config(batch_size=64, pool=f"{symmetric},{one_way}", matrix_share=0.5)
+    module = PolicyTraining(TINY_MODEL, config, _dummy_reference(), tmp_path / "x.ckpt")
+    td = module._batch(0)
+    assert td.batch_size == torch.Size([64])
+    d = td["distance_matrix"].double()
+    asym = (d - d.transpose(1, 2)).abs().amax((1, 2))
+    square = (td["locs"][:, :, None] - td["locs"][:, None]).norm(dim=-1)
+    euclidean = (d - square).abs().amax((1, 2)) < 1e-5
+    # 32 on the unit square, and the other 32 split between the two pools
+    assert euclidean[:32].all() and not euclidean[32:].any()
+    assert (asym[32:] < 1e-5).sum() > 0 and (asym[32:] > 1e-3).sum() > 0
+
+
+def test_vrp_train_names_a_missing_pool_among_several(tmp_path):
+    pool = tmp_path / "a.npz"
+    synthetic_pool(30).save(pool)
+    missing = tmp_path / "b.npz"
+    args = ["train", "--pool", f"{pool}, {missing}", "--out", str(tmp_path / "x.ckpt")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert "--pool" in result.output and str(missing) in result.output

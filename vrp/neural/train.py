@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import numpy as np
 import torch
 from lightning.fabric.plugins import CheckpointIO
 from lightning.pytorch.callbacks import Callback, TQDMProgressBar
@@ -87,8 +88,9 @@ class TrainConfig:
     weight_decay: float = 1e-6
     grad_clip: float = 1.0
     cost_ema: float = 0.99  # running mean cost per variant, for the advantage scale
-    pool: str | None = None  # road-matrix pool (.npz of `envs.pool.MatrixPool`) or "synthetic"
-    matrix_share: float = 0.0  # share of each batch drawn from the pool
+    # road-matrix pools, separated by ",": .npz files of `envs.pool.MatrixPool` or "synthetic"
+    pool: str | None = None
+    matrix_share: float = 0.0  # share of each batch drawn from the pools
     val_per_variant: int = 8
     val_reference_s: float = 1.0  # PyVRP time per validation instance
     seed: int = 0
@@ -200,7 +202,7 @@ class PolicyTraining(L.LightningModule):
         self.runs: list[dict[str, Any]] = []  # one entry per `train()` call, resumed ones too
         self._optimizer_state: dict[str, Any] | None = None
         self.epoch_offset = 0
-        self._pool: MatrixPool | None = None
+        self._pools: list[MatrixPool] | None = None
         self._epoch_sums: dict[str, float] = {}
         self._epoch_t0 = time.perf_counter()
         self._epoch_cpu0 = time.process_time()
@@ -236,19 +238,27 @@ class PolicyTraining(L.LightningModule):
             gen = VRPGenerator(num_loc=c.num_loc, variants=list(c.variants), seed=seed)
             parts.append(gen(c.batch_size - on_pool))
         if on_pool:
-            gen = VRPGenerator(c.num_loc, list(c.variants), pool=self.pool, seed=seed + 1)
-            parts.append(gen(on_pool))
-            for td in parts[:-1]:  # coordinates get their matrices, so the batch is uniform
-                dist = euclidean_matrix(td["locs"])
-                td.update({"distance_matrix": dist, "duration_matrix": dist.clone()})
+            pools, variants = self.pools, list(c.variants)
+            pick = np.random.default_rng(seed).integers(len(pools), size=on_pool)
+            for k, count in enumerate(np.bincount(pick, minlength=len(pools))):
+                if count:
+                    gen = VRPGenerator(c.num_loc, variants, pool=pools[k], seed=seed + 1 + k)
+                    parts.append(gen(int(count)))
+            if on_pool < c.batch_size:  # coordinates get their matrices: a uniform batch
+                dist = euclidean_matrix(parts[0]["locs"])
+                parts[0].update({"distance_matrix": dist, "duration_matrix": dist.clone()})
         return self.env.reset(torch.cat(parts).to(self.device))
 
     @property
-    def pool(self) -> MatrixPool:
-        if self._pool is None:
-            name = self.config.pool
-            self._pool = synthetic_pool(1000) if name == "synthetic" else MatrixPool.load(name)
-        return self._pool
+    def pools(self) -> list[MatrixPool]:
+        """The pools of ``config.pool``, loaded once; each pool instance picks one uniformly."""
+        if self._pools is None:
+            names = (self.config.pool or "").split(",")
+            self._pools = [
+                synthetic_pool(1000) if name == "synthetic" else MatrixPool.load(name)
+                for name in names
+            ]
+        return self._pools
 
     # -- the step ----------------------------------------------------------------------------
 
