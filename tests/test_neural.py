@@ -669,6 +669,9 @@ def test_a_model_card_names_no_folder_of_the_machine_that_trained_it():
     card = model_card(meta, "all-n50")
     assert "/work/" not in card
     assert "--resume all-n20.ckpt --out all-n50.ckpt" in card
+    run = {**meta["runs"][-1], "command": "vrp train --pool /a/monaco.npz,/b/streets-0.npz"}
+    card = model_card({**meta, "runs": [*meta["runs"], run]}, "all-n50")
+    assert "--pool monaco.npz,streets-0.npz" in card
 
 
 def test_a_training_batch_draws_its_matrix_share_from_every_pool_it_is_given(tmp_path):

@@ -104,13 +104,13 @@ def load_policy(path: str | os.PathLike[str], device: str | torch.device = "cpu"
 
 
 def _portable(command: str) -> str:
-    """``command`` without the machine's folders: an absolute path keeps its file name only
-    (a card is read on other machines; the checkpoint keeps the command as it ran)."""
+    """``command`` without the machine's folders: an absolute path, alone or in a list
+    separated by commas, keeps its file name only (a card is read on other machines; the
+    checkpoint keeps the command as it ran)."""
     words = []
     for word in command.split(" "):
         option, eq, value = word.rpartition("=") if word.startswith("--") else ("", "", word)
-        if value.startswith("/"):
-            value = PurePath(value).name
+        value = ",".join(PurePath(v).name if v.startswith("/") else v for v in value.split(","))
         words.append(option + eq + value)
     return " ".join(words)
 
