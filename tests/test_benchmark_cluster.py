@@ -133,7 +133,10 @@ def test_ctrl_c_on_a_cluster_benchmark_keeps_finished_runs_and_the_rerun_finishe
     # Eight runs of 0.4 s on two workers: the SIGINT lands after the first record.
     args = ["benchmark", "--generate", "cvrp:5:8", "--solvers", "fake-sleepy", "--out", str(out),
             "--no-plot", "--reference", "best", "--scheduler", scheduler]  # fmt: skip
+    # Ctrl-C as in a terminal: a test run started in the background (`nohup ... &`) hands
+    # its children SIGINT ignored, and the cluster path keeps what it inherits.
     code = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
         "import sys; sys.path.insert(0, 'tests'); import benchmark_fakes; "
         "benchmark_fakes.register(); from cli.main import app; app(sys.argv[1:])"
     )
