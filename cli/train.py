@@ -127,7 +127,7 @@ def train(
         typer.Option(
             "--max-cpu-minutes",
             help="Stop after the epoch in which training (validation not counted) reaches "
-            "this many CPU minutes of this process, resumed runs included.",
+            "this many CPU minutes, those of the resumed checkpoint included.",
         ),
     ] = None,
     embed_dim: Annotated[int, typer.Option("--embed-dim", help="Model width.")] = 128,

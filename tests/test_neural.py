@@ -148,12 +148,22 @@ def test_a_checkpoint_from_before_the_pace_feature_loads_decodes_as_it_did_and_r
 
 
 def test_a_cpu_budget_stops_training_after_the_epoch_that_reaches_it(trained, tmp_path):
-    budget = 1e-6  # minutes: any epoch reaches it
+    spent = read_checkpoint(trained)[META]["history"][-1]["train_cpu_s"]
+    budget = spent / 60 + 1e-6  # minutes: any further epoch reaches it
     config = tiny_config(epochs=4, max_cpu_minutes=budget)
     history = train(config, tmp_path / "budget.ckpt", resume=trained, progress=False)
-    assert [r["epoch"] for r in history] == [1, 2]  # the resumed epoch had no CPU count
+    assert [r["epoch"] for r in history] == [1, 2]
     assert history[1]["train_cpu_s"] >= 60 * budget
-    assert 0 < history[1]["train_cpu_s"] <= history[1]["train_s"] * 2  # one thread, roughly
+    cpu, wall = history[1]["train_cpu_s"] - spent, history[1]["train_s"] - history[0]["train_s"]
+    assert 0 < cpu <= wall * 2  # one thread, roughly
+
+
+def test_a_cpu_budget_the_resumed_checkpoint_has_already_spent_is_refused(trained, tmp_path):
+    spent = read_checkpoint(trained)[META]["history"][-1]["train_cpu_s"]
+    config = tiny_config(epochs=4, max_cpu_minutes=spent / 60)
+    with pytest.raises(InputError, match="--max-cpu-minutes") as err:
+        train(config, tmp_path / "budget.ckpt", resume=trained, progress=False)
+    assert "already trained" in str(err.value) and str(trained) in str(err.value)
 
 
 @pytest.mark.parametrize(

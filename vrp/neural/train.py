@@ -494,6 +494,13 @@ def train(
             raise InputError(
                 f"{resume} already has {done} epochs; ask for more with --epochs", field="--epochs"
             )
+        spent = float((meta.get("history") or [{}])[-1].get("train_cpu_s", 0.0)) / 60
+        if config.max_cpu_minutes is not None and spent >= config.max_cpu_minutes:
+            raise InputError(
+                f"{resume} has already trained {spent:.1f} CPU minutes, which the budget "
+                f"counts; ask for more than that with --max-cpu-minutes",
+                field="--max-cpu-minutes",
+            )
         if reference is None:
             reference = _stored_reference(meta, config)
     if reference is None or not reference.matches(config):
