@@ -31,7 +31,7 @@ from typing import Annotated
 
 import typer
 
-from cli.shell import check_output_file, exit_code, interrupt_exit_code
+from cli.shell import check_output_file, check_output_folder, exit_code, interrupt_exit_code
 from vrp.errors import InputError
 from vrp.model.variants import parse_variant, parse_variant_list
 
@@ -157,6 +157,14 @@ def train(
             help="Save weights and metadata only (a few MB; --resume then restarts the optimizer).",
         ),
     ] = False,
+    snapshots: Annotated[
+        Path | None,
+        typer.Option(
+            "--snapshots",
+            help="Folder for a weights-only copy of every epoch (epoch<N>.ckpt), to average "
+            "the last ones when shipping (scripts/ship_checkpoint.py --average-with).",
+        ),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
     out: Annotated[
         Path | None,
@@ -212,6 +220,8 @@ def train(
         label = "mixed" if "," in variant else re.sub(r"[^a-z0-9_-]", "", variant.lower())
         out = Path("checkpoints") / f"{label}-n{num_loc}.ckpt"
     check_output_file(out, "--out")  # <out>.csv and <out>.md go beside it
+    if snapshots is not None:
+        check_output_folder(snapshots, "--snapshots")
     from vrp.neural.policy import ModelArgs
     from vrp.neural.train import TrainConfig, resumed_reference, validation_set
     from vrp.neural.train import train as run
@@ -251,6 +261,7 @@ def train(
                 model_args=ModelArgs(embed_dim=embed_dim, num_layers=layers),
                 resume=resume,
                 weights_only=weights_only,
+                snapshots=snapshots,
                 accelerator=accelerator,
                 devices=int(devices) if devices.isdigit() else devices,
                 num_nodes=num_nodes,

@@ -11,6 +11,13 @@ fresh optimizer). The card (``NAME.md``) is rendered from the metadata by
 `vrp.neural.checkpoint.model_card`.
 
     .venv/bin/python scripts/ship_checkpoint.py /work/neural-runs/all-n20.ckpt all-n20
+
+With ``--average-with``, the shipped weights are the mean of the source's and those of the
+given checkpoints of the same run (epoch snapshots of ``vrp train --snapshots DIR``;
+`vrp.neural.checkpoint.average_weights`); the card says which epochs::
+
+    .venv/bin/python scripts/ship_checkpoint.py runs/all-n50.ckpt campaign/all-n50 \
+        --average-with runs/snaps/epoch24{1..9}.ckpt
 """
 
 from __future__ import annotations
@@ -18,7 +25,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vrp.neural.checkpoint import META, model_card, read_checkpoint, write_checkpoint
+from vrp.neural.checkpoint import (
+    META,
+    average_weights,
+    model_card,
+    read_checkpoint,
+    write_checkpoint,
+)
 from vrp.solvers.neural import checkpoint_dir
 
 
@@ -29,8 +42,19 @@ def main() -> None:
     parser.add_argument(
         "--note", action="append", default=[], help="a line added to the card (repeatable)"
     )
+    parser.add_argument(
+        "--average-with",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="CKPT",
+        help="checkpoints of the same run whose weights are averaged with the source's",
+    )
     args = parser.parse_args()
     ckpt = read_checkpoint(args.source)
+    if args.average_with:
+        others = [read_checkpoint(p) for p in args.average_with]
+        ckpt = average_weights(sorted([*others, ckpt], key=lambda c: len(c[META]["history"])))
     ckpt["optimizer_states"] = []
     ckpt["lr_schedulers"] = []
     out = checkpoint_dir() / f"{args.name}.ckpt"

@@ -460,6 +460,9 @@ def test_vrp_train_names_the_option_at_fault():
     assert "--variant" in result.output
     result = CliRunner().invoke(app, ["train", "--epochs", "0", "--out", "x.ckpt"])
     assert result.exit_code == 1 and "--epochs" in result.output
+    args = ["train", "--snapshots", "pyproject.toml", "--out", "x.ckpt"]  # a file, not a folder
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and "--snapshots" in result.output
 
 
 def test_vrp_solve_uses_the_checkpoint_it_is_given(tmp_path, trained):
@@ -714,3 +717,36 @@ def test_vrp_train_names_a_missing_pool_among_several(tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
     assert "--pool" in result.output and str(missing) in result.output
+
+
+def test_snapshots_keep_every_epochs_weights_and_their_average_ships_with_its_epochs(
+    trained, tmp_path
+):
+    from vrp.neural.checkpoint import average_weights, model_card, write_checkpoint
+
+    snaps = tmp_path / "snaps"
+    train(tiny_config(epochs=3), tmp_path / "run.ckpt", resume=trained, snapshots=snaps,
+          progress=False)  # fmt: skip
+    assert sorted(p.name for p in snaps.iterdir()) == ["epoch2.ckpt", "epoch3.ckpt"]
+    two, three = (read_checkpoint(snaps / f"epoch{e}.ckpt") for e in (2, 3))
+    assert not two.get("optimizer_states")  # weights only
+    mean = average_weights([two, three])
+    key = next(k for k, v in three["state_dict"].items() if v.is_floating_point())
+    expected = (two["state_dict"][key] + three["state_dict"][key]) / 2
+    assert torch.allclose(mean["state_dict"][key], expected)
+    assert not torch.equal(two["state_dict"][key], three["state_dict"][key])
+    assert mean[META]["averaged"] == [2, 3] and mean[META]["history"] == three[META]["history"]
+    write_checkpoint(mean, tmp_path / "mean.ckpt")
+    assert load_policy(tmp_path / "mean.ckpt").policy is not None
+    assert "the mean of 2 epochs' weights (epochs 2-3" in model_card(mean[META], "mean")
+
+
+def test_checkpoints_of_different_models_are_not_averaged(trained):
+    from vrp.neural.checkpoint import average_weights
+
+    one = read_checkpoint(trained)
+    other = {**one, META: {**one[META], "model_args": {**one[META]["model_args"], "ffn_dim": 8}}}
+    with pytest.raises(InputError, match="different models"):
+        average_weights([one, other])
+    with pytest.raises(InputError, match="no checkpoint"):
+        average_weights([])

@@ -14,6 +14,7 @@ key                  meaning
 ``history``          one row of metrics per finished epoch (losses, validation gaps, time)
 ``runs``             one entry per training command (command line, epochs, hardware)
 ``parameters``       the number of weights
+``averaged``         (optional) the epochs whose weights were averaged (`average_weights`)
 ===================  ===================================================================
 
 `model_card` renders this as the Markdown card shipped beside each checkpoint.
@@ -65,6 +66,42 @@ def write_checkpoint(checkpoint: dict[str, Any], path: str | os.PathLike[str]) -
     """Write ``checkpoint`` atomically: an interrupted save never leaves half a file."""
     with atomic_write(path, "wb") as fh:
         torch.save(checkpoint, fh)
+
+
+def average_weights(checkpoints: list[dict[str, Any]]) -> dict[str, Any]:
+    """The last of ``checkpoints`` (epoch snapshots of one run, `read_checkpoint`'s dicts)
+    with every floating-point weight replaced by its mean over all of them, its optimizer
+    state dropped, and the epochs averaged listed under ``averaged`` in its metadata.
+
+    The validation figures in its history stay those of the run's own epochs.
+
+    Raises:
+        InputError: no checkpoint, or checkpoints of different models or runs.
+    """
+    if not checkpoints:
+        raise InputError("no checkpoint to average")
+    last = checkpoints[-1]
+    meta = last[META]
+    epochs = []
+    for ckpt in checkpoints:
+        other = ckpt[META]
+        same_model = other["model_args"] == meta["model_args"]
+        if not same_model or ckpt["state_dict"].keys() != last["state_dict"].keys():
+            raise InputError("the checkpoints to average are of different models")
+        if other["train_config"].get("seed") != meta["train_config"].get("seed"):
+            raise InputError("the checkpoints to average are of different runs (seeds)")
+        epochs.append(len(other.get("history", [])))
+    state = dict(last["state_dict"])
+    for key, value in state.items():
+        if value.is_floating_point():
+            state[key] = torch.stack([c["state_dict"][key] for c in checkpoints]).mean(0)
+    return {
+        **last,
+        "state_dict": state,
+        "optimizer_states": [],
+        "lr_schedulers": [],
+        META: {**meta, "averaged": sorted(epochs)},
+    }
 
 
 @dataclass(frozen=True)
@@ -137,6 +174,13 @@ def model_card(meta: dict[str, Any], name: str) -> str:
         f"(batch {cfg['batch_size']}, {cfg['num_starts'] or cfg['num_loc']} POMO starts), "
         f"{_duration(train_s)} of training",
     ]
+    if meta.get("averaged"):
+        epochs = meta["averaged"]
+        lines.append(
+            f"- **weights**: the mean of {len(epochs)} epochs' weights "
+            f"(epochs {min(epochs)}-{max(epochs)}; the validation figures below are the run's "
+            "own, epoch by epoch)"
+        )
     for r in runs:
         hw = r.get("hardware", {})
         where = hw.get("gpu") or f"CPU ({hw.get('cpu_count', '?')} cores, "

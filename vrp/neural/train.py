@@ -191,11 +191,12 @@ class PolicyTraining(L.LightningModule):
         reference: Reference,
         out: Path,
         weights_only: bool = False,
+        snapshots: Path | None = None,
     ):
         super().__init__()
         self.policy = Policy(model_args)
         self.model_args, self.config, self.reference = model_args, config, reference
-        self.out, self.weights_only = out, weights_only
+        self.out, self.weights_only, self.snapshots = out, weights_only, snapshots
         self.env = VRPEnv()
         self.register_buffer("cost_scale", torch.zeros(len(VARIANT_NAMES)))
         self.history: list[dict[str, Any]] = []
@@ -351,6 +352,9 @@ class PolicyTraining(L.LightningModule):
                 file=sys.stderr,
             )
         self.trainer.save_checkpoint(self.out, weights_only=self.weights_only)
+        if self.snapshots is not None:  # every epoch's weights, for `average_weights`
+            path = self.snapshots / f"epoch{row['epoch']}.ckpt"
+            self.trainer.save_checkpoint(path, weights_only=True)
         budget = self.config.max_cpu_minutes
         if budget is not None and row["train_cpu_s"] >= 60 * budget:
             self.trainer.should_stop = True
@@ -459,6 +463,7 @@ def train(
     model_args: ModelArgs | None = None,
     resume: Path | None = None,
     weights_only: bool = False,
+    snapshots: Path | None = None,
     accelerator: str = "auto",
     devices: int | str = 1,
     num_nodes: int = 1,
@@ -474,7 +479,9 @@ def train(
     the history, the optimizer state (unless the checkpoint was saved ``weights_only``) and,
     when no ``reference`` is given, the validation references (`resumed_reference`) come
     from that checkpoint; ``config.epochs`` is the total to reach, counting the epochs it
-    already has. Returns the history of per-epoch metrics.
+    already has. With ``snapshots``, every epoch's weights are also saved there as
+    ``epoch<N>.ckpt`` (weights only, a few MB each), for `vrp.neural.checkpoint.average_weights`.
+    Returns the history of per-epoch metrics.
 
     ``strategy`` is Lightning's (``"ddp"``: one process per device, over ``num_nodes``
     machines; gloo on CPUs, NCCL on GPUs). Each process draws its own batches: Lightning
@@ -508,7 +515,11 @@ def train(
             "train() needs the validation references of its config: fill "
             "validation_set(config).costs with vrp.benchmark.references.reference_costs"
         )
-    module = PolicyTraining(model_args or ModelArgs(), config, reference, out, weights_only)
+    if snapshots is not None:
+        Path(snapshots).mkdir(parents=True, exist_ok=True)
+    module = PolicyTraining(
+        model_args or ModelArgs(), config, reference, out, weights_only, snapshots
+    )
     if previous is not None:
         module.restore(previous)
     module.runs.append(
