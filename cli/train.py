@@ -106,8 +106,9 @@ def train(
         str | None,
         typer.Option(
             help="Road-matrix pools to train on, separated by commas: .npz files of "
-            "envs.pool.MatrixPool (scripts/make_pool.py), or 'synthetic'. Each pool instance "
-            "picks one of them at random."
+            "envs.pool.MatrixPool (scripts/make_pool.py: a real region; "
+            "scripts/make_street_pools.py: synthetic cities), or 'synthetic'. Each pool "
+            "instance picks one of them at random."
         ),
     ] = None,
     matrix_share: Annotated[
