@@ -741,12 +741,16 @@ def test_snapshots_keep_every_epochs_weights_and_their_average_ships_with_its_ep
     assert "the mean of 2 epochs' weights (epochs 2-3" in model_card(mean[META], "mean")
 
 
-def test_checkpoints_of_different_models_are_not_averaged(trained):
+def test_checkpoints_of_different_models_or_runs_are_not_averaged(trained):
     from vrp.neural.checkpoint import average_weights
 
     one = read_checkpoint(trained)
     other = {**one, META: {**one[META], "model_args": {**one[META]["model_args"], "ffn_dim": 8}}}
     with pytest.raises(InputError, match="different models"):
         average_weights([one, other])
+    history = [{**one[META]["history"][-1], "val_gap": 0.5}]  # another run's epoch 1
+    fork = {**one, META: {**one[META], "history": history}}
+    with pytest.raises(InputError, match="not epochs of one run"):
+        average_weights([fork, one])
     with pytest.raises(InputError, match="no checkpoint"):
         average_weights([])

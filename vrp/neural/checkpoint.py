@@ -69,9 +69,10 @@ def write_checkpoint(checkpoint: dict[str, Any], path: str | os.PathLike[str]) -
 
 
 def average_weights(checkpoints: list[dict[str, Any]]) -> dict[str, Any]:
-    """The last of ``checkpoints`` (epoch snapshots of one run, `read_checkpoint`'s dicts)
-    with every floating-point weight replaced by its mean over all of them, its optimizer
-    state dropped, and the epochs averaged listed under ``averaged`` in its metadata.
+    """The last of ``checkpoints`` (epoch snapshots of one run, `read_checkpoint`'s dicts:
+    each one's history is the start of the last one's) with every floating-point weight
+    replaced by its mean over all of them, its optimizer state dropped, and the epochs
+    averaged listed under ``averaged`` in its metadata.
 
     The validation figures in its history stay those of the run's own epochs.
 
@@ -88,9 +89,13 @@ def average_weights(checkpoints: list[dict[str, Any]]) -> dict[str, Any]:
         same_model = other["model_args"] == meta["model_args"]
         if not same_model or ckpt["state_dict"].keys() != last["state_dict"].keys():
             raise InputError("the checkpoints to average are of different models")
-        if other["train_config"].get("seed") != meta["train_config"].get("seed"):
-            raise InputError("the checkpoints to average are of different runs (seeds)")
-        epochs.append(len(other.get("history", [])))
+        history = other.get("history", [])
+        # repr: exact for floats, and a NaN in a row (some early rows hold one) equals itself
+        if repr(history) != repr(meta.get("history", [])[: len(history)]):
+            raise InputError(
+                "the checkpoints to average are not epochs of one run (their histories differ)"
+            )
+        epochs.append(len(history))
     state = dict(last["state_dict"])
     for key, value in state.items():
         if value.is_floating_point():
