@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vrp.errors import InputError
 from vrp.neural.checkpoint import (
     META,
     average_weights,
@@ -51,10 +52,13 @@ def main() -> None:
         help="checkpoints of the same run whose weights are averaged with the source's",
     )
     args = parser.parse_args()
-    ckpt = read_checkpoint(args.source)
-    if args.average_with:
-        others = [read_checkpoint(p) for p in args.average_with]
-        ckpt = average_weights(sorted([*others, ckpt], key=lambda c: len(c[META]["history"])))
+    try:
+        ckpt = read_checkpoint(args.source)
+        if args.average_with:
+            others = [read_checkpoint(p) for p in args.average_with]
+            ckpt = average_weights(sorted([*others, ckpt], key=lambda c: len(c[META]["history"])))
+    except InputError as e:
+        parser.exit(1, f"error: {e}\n")
     ckpt["optimizer_states"] = []
     ckpt["lr_schedulers"] = []
     out = checkpoint_dir() / f"{args.name}.ckpt"
