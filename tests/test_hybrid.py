@@ -154,3 +154,112 @@ def test_auto_never_runs_the_hybrid():
     auto = AutoSolver()
     for variant in ("cvrp", "vrptw", "mdvrptw", "ovrpltw", "mdhcvrp"):
         assert auto.choose(generate(variant, 20, seed=1), 1.0) in ("hgs", "pyvrp", "ortools")
+
+
+# -- the neighbourhood as a lever (scripts/neural_neighbours.py) --------------------------
+
+
+@pytest.mark.parametrize("variant", ["cvrp", "vrptw", "vrpmb", "ovrpltw", "hcvrp"])
+def test_pyvrp_given_its_own_neighbourhood_searches_exactly_as_pyvrp_solve_does(variant: str):
+    from pyvrp import SolveParams
+    from pyvrp import solve as pyvrp_solve
+    from pyvrp.search import NeighbourhoodParams
+    from pyvrp.stop import MaxIterations
+
+    from vrp.solvers.pyvrp import _solve_with, proximity_neighbours
+
+    inst = generate(variant, 25, seed=3)
+    data, _ = _pyvrp_data(inst)
+    params = SolveParams(neighbourhood=NeighbourhoodParams(num_neighbours=8))
+    ours = _solve_with(data, MaxIterations(200), 4, params, None, proximity_neighbours(inst, 8))
+    theirs = pyvrp_solve(data, MaxIterations(200), seed=4, collect_stats=False, params=params)
+    assert str(ours.best) == str(theirs.best)
+    assert ours.cost() == theirs.cost()
+
+
+@pytest.mark.parametrize("variant", ["cvrp", "vrptw", "vrpb", "mdvrptw", "hvrptw"])
+def test_pyvrp_with_a_neighbourhood_of_our_own_returns_a_feasible_plan(variant: str):
+    inst = generate(variant, 20, seed=5)
+    n = inst.num_customers
+    backwards = [[(i - d) % n for d in range(1, 4)] for i in range(n)]  # 3 arbitrary others
+    sol = PyVRPSolver().solve(inst, Budget(0.3), 0, neighbourhood=backwards)
+    assert sol is not None
+    assert evaluate(inst, sol).feasible
+
+
+def test_a_neighbourhood_with_a_list_per_customer_missing_is_refused():
+    inst = generate("cvrp", 10, seed=1)
+    with pytest.raises(ValueError, match="9 lists for 10 customers"):
+        PyVRPSolver().solve(inst, Budget(0.1), 0, neighbourhood=[[0]] * 9)
+
+
+@pytest.mark.parametrize("variant", ["cvrp", "vrptw", "vrpb"])
+def test_successor_scores_are_the_policy_s_next_move_from_each_customer(variant: str):
+    import numpy as np
+    import torch
+
+    from vrp.neural.decode import successor_scores
+    from vrp.neural.policy import Policy
+
+    torch.manual_seed(0)
+    policy = Policy().eval()
+    inst = generate(variant, 12, seed=2)
+    p = successor_scores(policy, inst)
+    assert p.shape == (12, 12)
+    assert np.all(np.diag(p) == 0) and np.all(p >= 0)
+    sums = p.sum(1)
+    assert np.all((np.abs(sums - 1) < 1e-4) | (sums == 0))
+    assert (sums > 0).sum() >= 6
+    one = successor_scores(policy, inst, augment=1)
+    assert not np.allclose(one, p)  # the 8 symmetries are averaged
+
+
+def test_successor_scores_give_no_weight_to_a_customer_whose_window_has_closed():
+    import numpy as np
+    import torch
+
+    from vrp.neural.decode import successor_scores
+    from vrp.neural.policy import Policy
+
+    base = generate("vrptw", 8, seed=4)
+    late = np.array(base.tw_late, dtype=float)
+    early = np.array(base.tw_early, dtype=float)
+    # customer 0 (node 1) can be reached straight from the depot, and from nowhere else
+    early[1], late[1] = 0.0, base.depot_start(0) + base.durations[0, 1] * 1.001
+    inst = dataclasses.replace(base, tw_early=early, tw_late=late)
+    torch.manual_seed(0)
+    p = successor_scores(Policy().eval(), inst)
+    assert np.all(p[1:, 0] == 0)
+
+
+def test_the_neighbourhood_study_script_measures_every_arm(tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            "scripts/neural_neighbours.py",
+            "--variants",
+            "cvrp",
+            "--sizes",
+            "10",
+            "--budgets",
+            "0.05",
+            "--count",
+            "1",
+            "--seeds",
+            "1",
+            "--k",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
+    header = next(line for line in out.splitlines() if line.startswith("| variant"))
+    for arm in ("pyvrp", "proximity-3", "neural-3", "neural-3 free", "rerank-3"):
+        assert f"| {arm} |" in header + " |" or f" {arm} |" in header
+    row = next(line for line in out.splitlines() if line.startswith("| cvrp | 10 | 0.05 |"))
+    assert "0.00 %" in row  # the best run of the instance is the reference

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 
 from envs.mtvrp import VRPRules
@@ -99,3 +100,34 @@ def _solve_chunk(
                 break
         sols.append(best)
     return sols
+
+
+@torch.inference_mode()
+def successor_scores(policy: Policy, instance: Instance, augment: int = 8) -> np.ndarray:
+    """``[n, n]``: how likely the policy is to visit customer j right after customer i.
+
+    Row i is the policy's distribution over the next customer when a route has just begun at
+    customer i (the state after that first move, masked as the environment masks it), averaged
+    over ``augment`` symmetries; the diagonal is 0. A customer that cannot follow i there has
+    probability 0. Used as a candidate neighbourhood for local search
+    (`scripts/neural_neighbours.py`): one encoder pass and one decoding step of n starts.
+    """
+    if augment not in (1, 8):
+        raise ValueError(f"augment must be 1 or 8, got {augment}")
+    env = VRPRules()
+    batch = to_batch([instance])
+    td = env.reset(batch.td)
+    K, n = batch.num_depot_slots, instance.num_customers
+    if augment > 1:
+        td = repeat_batch(td, augment)
+        td.set("locs", dihedral_8(td["locs"][:1]))
+    enc = policy.encode(td)
+    first = (K + torch.arange(n))[:, None].expand(n, augment).reshape(-1)  # start-major
+    td = repeat_batch(td, n)
+    td.set("action", first)
+    td = env.step(td)["next"]
+    logits = policy.logits(enc, td, n).masked_fill(~td["action_mask"], float("-inf"))
+    logits = logits.view(n, augment, -1)[:, :, K:]  # [from, symmetry, to] over customers
+    logits[torch.arange(n), :, torch.arange(n)] = float("-inf")
+    p = torch.nan_to_num(logits.float().softmax(-1), nan=0.0)  # all masked: a row of zeros
+    return p.mean(1).cpu().numpy()

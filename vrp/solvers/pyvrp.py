@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -461,9 +462,13 @@ class PyVRPSolver:
         progress: Progress | None = None,
         *,
         initial: Solution | None = None,
+        neighbourhood: Sequence[Sequence[int]] | None = None,
     ) -> Solution | None:
         """PyVRP's best routes within ``budget``, None when it found no feasible ones;
-        ``initial``, a plan of ours, is its warm start (module docstring)."""
+        ``initial``, a plan of ours, is its warm start (module docstring). ``neighbourhood``
+        replaces PyVRP's granular neighbourhood (by proximity, `neighbours`): for each
+        customer (0-based, in the instance's order), the customers its local search and
+        perturbation try next to it."""
         reason = self.unsupported_instance(instance)
         if reason is not None:
             raise SolverError(f"pyvrp cannot solve this instance: {reason}")
@@ -492,19 +497,65 @@ class PyVRPSolver:
                     num_neighbours=neighbours(instance.num_customers, bool(instance.fleet))
                 )
             )
-            result = pyvrp_solve(
-                data,
-                stop,
-                seed=seed,
-                collect_stats=False,
-                display=False,
-                params=params,
-                initial_solution=seed_solution,
-            )
+            if neighbourhood is None:
+                result = pyvrp_solve(
+                    data,
+                    stop,
+                    seed=seed,
+                    collect_stats=False,
+                    display=False,
+                    params=params,
+                    initial_solution=seed_solution,
+                )
+            else:
+                result = _solve_with(data, stop, seed, params, seed_solution, neighbourhood)
         found = _found(instance, result.best, names, forbidden)
         if initial is None or seed_solution is None:
             return found
         return _better(instance, found, initial)
+
+
+def proximity_neighbours(instance: Instance, k: int) -> list[list[int]]:
+    """PyVRP's own granular neighbourhood of ``k`` customers for ``instance`` (by distance
+    and, with time windows, the wait and time warp between two customers), in the form that
+    `PyVRPSolver.solve` takes as ``neighbourhood``."""
+    from pyvrp.search import NeighbourhoodParams, compute_neighbours
+
+    sc = _Scale.of(instance)
+    data = _fleet_problem(instance, sc)[0] if instance.fleet else _problem(instance, sc)
+    near = compute_neighbours(data, NeighbourhoodParams(num_neighbours=k))
+    out: list[list[int]] = [[] for _ in range(data.num_clients)]
+    for a, bs in near.items():
+        out[a.idx] = [b.idx for b in bs]
+    return out
+
+
+def _solve_with(data, stop, seed: int, params, init, neighbours: Sequence[Sequence[int]]):
+    """`pyvrp.solve` (0.14) step by step, with ``neighbours`` as the granular neighbourhood
+    in place of ``compute_neighbours(data, params.neighbourhood)``."""
+    from pyvrp import Activity, ActivityType, RandomNumberGenerator
+    from pyvrp import Solution as PyVRPSolution
+    from pyvrp.IteratedLocalSearch import IteratedLocalSearch
+    from pyvrp.PenaltyManager import PenaltyManager
+    from pyvrp.search import LocalSearch, PerturbationManager
+
+    if len(neighbours) != data.num_clients:
+        raise ValueError(f"neighbours: {len(neighbours)} lists for {data.num_clients} customers")
+
+    def client(i: int) -> Activity:
+        return Activity(ActivityType.CLIENT, int(i))
+
+    near = {client(i): [client(j) for j in js] for i, js in enumerate(neighbours)}
+    rng = RandomNumberGenerator(seed=seed)
+    ls = LocalSearch(data, rng, near, PerturbationManager(params.perturbation))
+    for op in params.operators:
+        if op.supports(data):
+            ls.add_operator(op(data))
+    pm = PenaltyManager(params.penalty.midpoint_penalties(data), params.penalty)
+    if init is None:
+        init = ls(PyVRPSolution.make_random(data, rng), pm.max_cost_evaluator(), exhaustive=True)
+    algo = IteratedLocalSearch(data, pm, ls, init, params.ils)
+    return algo.run(stop, False, False, params.display_interval)
 
 
 def _found(inst: Instance, best, names: list[str | None], forbidden: np.ndarray) -> Solution | None:
