@@ -19,7 +19,9 @@ alone (never from ``results/``), so a fresh clone rebuilds it byte for byte:
 - the neural-seeded search (``neural+pyvrp``) at equal CPU time against both engines,
   ``docs/data/benchmarks/hybrid-pareto.md`` and its plot ``hybrid-pareto.png``, quoted;
   ``--neural-only`` first copies them from ``results/hybrid/`` (``table.md``, ``pareto.png``:
-  the output of ``scripts/hybrid_pareto.py``), when present.
+  the output of ``scripts/hybrid_pareto.py``), when present;
+- the model's scores as PyVRP's neighbourhood, ``docs/data/benchmarks/neural-neighbours.md``
+  (the output of ``scripts/neural_neighbours.py``), quoted.
 
 Sets come in the order of ``scripts/run_benchmarks`` (`ORDER`), then any other by name. A
 rerun of one set rewrites its own files only, so only its section and overview row change.
@@ -62,6 +64,8 @@ TIMING = RECORDS + "/neural-timing.md"
 HYBRID = RECORDS + "/hybrid-pareto.md"
 """The neural-seeded search against both engines (scripts/hybrid_pareto.py), quoted."""
 HYBRID_PLOT = RECORDS + "/hybrid-pareto.png"
+NEIGHBOURS = RECORDS + "/neural-neighbours.md"
+"""The model's scores as PyVRP's neighbourhood (scripts/neural_neighbours.py), quoted."""
 ROW_MARK = ("<!-- overview: ", " -->")
 """How the first line of a legacy section holds the set's overview row."""
 
@@ -229,6 +233,14 @@ NEURAL_RUNS = (
 NEURAL_GAPS = "Gap to PyVRP"
 NEURAL_TIMING = "Decoding time (CPU)"
 HYBRID_TITLE = "Neural-seeded search (neural+pyvrp) at equal CPU time"
+NEIGHBOURS_TITLE = "The model as PyVRP's neighbourhood at equal CPU time"
+NEIGHBOURS_INTRO = """\
+The policy's scores (`vrp.neural.decode.successor_scores`) as PyVRP's candidate lists,
+against PyVRP's own (docs/solvers.md, "`neural+pyvrp`"): PyVRP as shipped (its 50 nearest),
+its 20 nearest, the model's 20 (scoring charged to the budget), the model's 20 with scoring
+free, and PyVRP's 40 nearest of which the model keeps 20 (charged). Quoted from
+`docs/data/benchmarks/neural-neighbours.md`, the output of `scripts/neural_neighbours.py`; a
+cell is missing where scoring took the whole budget (at n = 200, 0.33 to 0.43 CPU s)."""
 
 
 def neural_gaps(root: Path = ROOT) -> str:
@@ -260,6 +272,9 @@ def neural_section(root: Path) -> list[str]:
         if (root / HYBRID_PLOT).is_file():
             body += f"\n\n![gap against CPU time per instance]({HYBRID_PLOT.split('docs/')[1]})"
         bodies[HYBRID_TITLE] = body
+    if (root / NEIGHBOURS).is_file():
+        body = (root / NEIGHBOURS).read_text().strip()
+        bodies[NEIGHBOURS_TITLE] = NEIGHBOURS_INTRO + "\n\n" + body
     parts = [NEURAL_INTRO]
     for title, body in bodies.items():
         parts += [f"### {title}", "", body, ""]

@@ -21,8 +21,9 @@ count, seed=1)``, and on each, at each budget B, for PyVRP seeds 0 to seeds - 1:
 - **rerank-k**: PyVRP's 2k nearest, the k the policy scores highest among them (charged).
 
 The gap of a run is its cost over the best cost of ANY run on that instance in this run,
-minus 1; the table gives the mean over instances and seeds. A run with no feasible plan is
-counted as missing. CPU time: about variants x sizes x count x seeds x 5 x sum(budgets).
+minus 1; the table gives the mean over instances and seeds. A run with no feasible plan, or
+with no time left after scoring, is counted as missing. CPU time: about variants x sizes x
+count x seeds x 5 x sum(budgets).
 """
 
 from __future__ import annotations
@@ -173,7 +174,8 @@ def main() -> int:
     print(
         f"\nMean gap to the best cost any run found on the instance, over {args.count} "
         f"instances x {args.seeds} PyVRP seeds; (m missing) counts runs without a feasible "
-        f"plan. Model: {', '.join(sorted(models))}. Machine: {machine_text(machine())}; "
+        f"plan, or whose scoring took the whole budget. Model: {', '.join(sorted(models))}. "
+        f"Machine: {machine_text(machine())}; "
         f"code {code_version()}."
     )
     return 0
