@@ -193,6 +193,15 @@ def test_a_neighbourhood_with_a_list_per_customer_missing_is_refused():
         PyVRPSolver().solve(inst, Budget(0.1), 0, neighbourhood=[[0]] * 9)
 
 
+@pytest.mark.parametrize("bad", [10, -1, 3])
+def test_a_neighbourhood_naming_no_other_customer_is_refused(bad: int):
+    inst = generate("cvrp", 10, seed=1)
+    lists = [[(i + 1) % 10] for i in range(10)]
+    lists[3] = [4, bad]
+    with pytest.raises(ValueError, match=rf"neighbourhood\[3\]: {bad} is not another"):
+        PyVRPSolver().solve(inst, Budget(0.1), 0, neighbourhood=lists)
+
+
 @pytest.mark.parametrize("variant", ["cvrp", "vrptw", "vrpb"])
 def test_successor_scores_are_the_policy_s_next_move_from_each_customer(variant: str):
     import numpy as np

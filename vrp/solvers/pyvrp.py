@@ -539,8 +539,13 @@ def _solve_with(data, stop, seed: int, params, init, neighbours: Sequence[Sequen
     from pyvrp.PenaltyManager import PenaltyManager
     from pyvrp.search import LocalSearch, PerturbationManager
 
-    if len(neighbours) != data.num_clients:
-        raise ValueError(f"neighbours: {len(neighbours)} lists for {data.num_clients} customers")
+    n = data.num_clients
+    if len(neighbours) != n:
+        raise ValueError(f"neighbourhood: {len(neighbours)} lists for {n} customers")
+    for i, js in enumerate(neighbours):
+        bad = [j for j in js if not (0 <= j < n) or j == i]
+        if bad:
+            raise ValueError(f"neighbourhood[{i}]: {bad[0]} is not another of the {n} customers")
 
     def client(i: int) -> Activity:
         return Activity(ActivityType.CLIENT, int(i))
