@@ -39,9 +39,11 @@ import numpy as np
 
 from vrp.benchmark.report import markdown_table
 from vrp.benchmark.runner import code_version, machine, machine_text
+from vrp.errors import InputError
 from vrp.model.evaluate import evaluate
 from vrp.model.generate import generate_many
 from vrp.model.instance import Instance
+from vrp.model.variants import parse_variant
 from vrp.solvers import Budget
 from vrp.solvers.pyvrp import PyVRPSolver, proximity_neighbours
 
@@ -135,15 +137,24 @@ def main() -> int:
     from vrp.solvers.neural import pick_checkpoint
 
     torch.set_num_threads(1)
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    policies = {}  # checkpoint path -> policy, each loaded once
+    try:
+        for v in variants:
+            parse_variant(v)
+        if args.checkpoint:
+            policies[str(args.checkpoint)] = load_policy(args.checkpoint).policy.eval()
+    except InputError as e:
+        p.exit(1, f"error: {e}\n")
     rows, overall = [], defaultdict(list)
     arms: list[str] = []
-    models = set()
     for n in args.sizes:
-        for variant in [v.strip() for v in args.variants.split(",") if v.strip()]:
+        for variant in variants:
             instances = generate_many(variant, n, args.count, seed=1)
-            path = args.checkpoint or pick_checkpoint(instances[0])
-            models.add(str(path))
-            policy = load_policy(path).policy.eval()
+            path = str(args.checkpoint or pick_checkpoint(instances[0]))
+            if path not in policies:
+                policies[path] = load_policy(path).policy.eval()
+            policy = policies[path]
             successor_scores(policy, instances[0])  # warm-up: not charged
             gaps: dict[tuple[str, float], list[float]] = defaultdict(list)
             missing: dict[tuple[str, float], int] = defaultdict(int)
@@ -174,7 +185,7 @@ def main() -> int:
     print(
         f"\nMean gap to the best cost any run found on the instance, over {args.count} "
         f"instances x {args.seeds} PyVRP seeds; (m missing) counts runs without a feasible "
-        f"plan, or whose scoring took the whole budget. Model: {', '.join(sorted(models))}. "
+        f"plan, or whose scoring took the whole budget. Model: {', '.join(sorted(policies))}. "
         f"Machine: {machine_text(machine())}; "
         f"code {code_version()}."
     )

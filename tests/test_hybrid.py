@@ -272,3 +272,25 @@ def test_the_neighbourhood_study_script_measures_every_arm(tmp_path):
         assert f"| {arm} |" in header + " |" or f" {arm} |" in header
     row = next(line for line in out.splitlines() if line.startswith("| cvrp | 10 | 0.05 |"))
     assert "0.00 %" in row  # the best run of the instance is the reference
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--variants", "nope"], "error: variant: unknown variant 'nope'"),
+        (["--checkpoint", "missing.ckpt"], "error: missing.ckpt: no such checkpoint file"),
+    ],
+)
+def test_the_neighbourhood_study_script_names_a_bad_input_in_one_line(args, message):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "scripts/neural_neighbours.py", "--sizes", "10", "--count", "1", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]
+    assert done.stderr.startswith(message)
