@@ -17,6 +17,7 @@ quantiles over all of them::
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -34,11 +35,20 @@ def main() -> None:
     parser.add_argument("--pool", default=None, help="pools (.npz), separated by commas")
     args = parser.parse_args()
 
+    from vrp.errors import InputError
     from vrp.roads.city import sample_city
     from vrp.roads.osrm import connect, load_region
 
-    for name in filter(None, args.regions.split(",")):
-        region = load_region(name)
+    names = list(filter(None, args.regions.split(",")))
+    pools = args.pool.split(",") if args.pool else []
+    try:
+        missing = [p for p in pools if not Path(p).is_file()]
+        if missing:
+            raise InputError(f"no such pool file: {missing[0]}", field="--pool")
+        regions = [load_region(name) for name in names]
+    except InputError as e:
+        parser.exit(1, f"error: {e}\n")
+    for name, region in zip(names, regions, strict=True):
         with connect(region=region) as client:
             insts = sample_city(client, region, "cvrp", args.n, args.count, seed=1)
         a = [asymmetry(i.distances) for i in insts]
@@ -51,7 +61,7 @@ def main() -> None:
         from envs.pool import MatrixPool
 
         a, whole = [], []
-        for path in args.pool.split(","):
+        for path in pools:
             pool = MatrixPool.load(path)
             td = VRPGenerator(args.n, "cvrp", pool=pool, seed=1)(40 * args.count)
             a += [asymmetry(d) for d in td["distance_matrix"].double().numpy()]

@@ -85,3 +85,17 @@ def test_a_street_pool_trains_the_environment_on_feasible_batches():
 def test_too_few_points_are_refused():
     with pytest.raises(ValueError, match="num_points"):
         street_matrices(1, 0)
+
+
+def test_the_asymmetry_script_names_a_missing_pool_in_one_line():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "scripts/road_asymmetry.py", "--regions", "", "--pool", "nope.npz"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr == "error: --pool: no such pool file: nope.npz\n"
