@@ -203,30 +203,34 @@ NEURAL_INTRO = """\
 ## Neural solver against PyVRP on generated instances
 
 The gap of `vrp solve --solver neural` to PyVRP at the stated CPU budget, and the time of
-decoding one batch. The table is the issue's: 100 instances per variant at n = 50 and 100,
-PyVRP at 10 CPU s each (48 x 2 x 100 = 9,600 references, 26.7 CPU-hours, made over several
-sessions). It is a use of `vrp benchmark`, whose records are committed: the neural runs in
-`docs/data/neural/runs.jsonl` (the `runs.jsonl` of its `--out` folder, one record per run,
-each with its share of its batch's time and the batch's size; the command below runs
-nothing when every run is stored and decodes those it lacks, in one batch per variant and
-size), and the references in `docs/data/neural-references.jsonl` (a file of the reference
-store, `vrp/benchmark/references.py`, which finds a reference by instance content;
-`scripts/neural_benchmark.py references` adds those missing). The table is made from these
+decoding one batch. 10 instances per variant at n = 50 and 100 (the first ten of `vrp
+generate --seed 1`; issue 22 sizes its measurements so), each against PyVRP at 10 CPU s:
+the references come from `docs/data/neural-references.jsonl`, a file of the reference store
+(`vrp/benchmark/references.py`, which finds a reference by instance content) that holds 100
+per variant and size (9,600, 26.7 CPU-hours, made over several sessions;
+`scripts/neural_benchmark.py references` adds those missing). It is a use of `vrp
+benchmark`, whose records are committed: the neural runs in `docs/data/neural/runs.jsonl`
+(the `runs.jsonl` of its `--out` folder, one record per run, each with its share of its
+batch's time and the batch's size; the command below runs nothing when every run is stored
+and decodes those it lacks, in one batch per variant and size). The table is made from these
 records alone (`vrp/benchmark/gap_table.py`, each run joined to its reference by its
 instance's content), so it is rebuilt from a fresh clone in seconds, without solving or
-decoding again; the line under the table says where the stored records come from. Most
-batches were decoded while a PyVRP reference run held the machine's other core, so their
-time columns read somewhat high; the decoding time below was measured alone. Another model
-or set is the same command with another `--generate` and `--out` (`--reference
-store:pyvrp@10` also solves the references the store lacks). The budget behind the model
-(all-n50 at both sizes, `checkpoints/all-n50.md`): 225,600 training instances (192,000
-at n = 20, then 33,600 at n = 50) in 2.0 hours of this machine's 2-core CPU, no GPU. The
-issue's aim, what RouteFinder reports (about 1.5-5% to HGS), is not reached at this budget.
-Model cards: `checkpoints/*.md`.
+decoding again; the line under the table says where the stored records come from. The
+batches were decoded beside two training runs (the campaign and an arm of an A/B of it) on
+the machine's two cores, so their time columns read high; the decoding time below is
+measured beside one. Another model or set is the same command with another
+`--generate` and `--out` (`--reference store:pyvrp@10` also solves the references the store
+lacks). The model (all-n50 at both sizes, `checkpoints/all-n50.md`) is issue 22's training
+campaign at epoch 315, the mean of epochs 306-315: 1,070,400 training instances (192,000 at
+n = 20, then 878,400 at n = 50) in 18.1 hours of one thread of this machine's CPU, no GPU.
+The all-n50 shipped before it (epoch 51 of the same run, 2.0 hours) measured 9.80% at n = 50
+and 13.63% at n = 100 over 100 instances per variant and size (its 9,600 runs:
+`docs/data/neural/runs.jsonl` at commit 2a9c537). The issue's aim, what RouteFinder reports
+(about 1.5-5% to HGS), is not reached at this budget. Model cards: `checkpoints/*.md`.
 """
 
 NEURAL_RUNS = (
-    "vrp benchmark --generate all:50:100 --generate all:100:100 --generate-seed 1 "
+    "vrp benchmark --generate all:50:10 --generate all:100:10 --generate-seed 1 "
     "--solvers neural --time-limit 10 --reference stored:pyvrp@10 --no-plot --out " + gap_table.RUNS
 )
 """The command that makes (or, when all are stored, only reads) the neural table's runs."""
