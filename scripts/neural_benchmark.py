@@ -1,11 +1,11 @@
 """Neural solver benchmark: the PyVRP references of its gap table, and decoding time.
 
 The gap table (docs/benchmarks.md, "Neural solver against PyVRP on generated instances") is
-a use of ``vrp benchmark``: 100 instances of ``vrp generate --seed 1`` per variant and size
-(apart from training and validation), decoded by the neural solver in one batch per variant
-and size, their records committed in ``docs/data/neural/runs.jsonl``::
+a use of ``vrp benchmark``: the first 10 instances of ``vrp generate --seed 1`` per variant
+and size (apart from training and validation), decoded by the neural solver in one batch per
+variant and size, their records committed in ``docs/data/neural/runs.jsonl``::
 
-    vrp benchmark --generate all:50:100 --generate all:100:100 --generate-seed 1 \\
+    vrp benchmark --generate all:50:10 --generate all:100:10 --generate-seed 1 \\
         --solvers neural --time-limit 10 --reference stored:pyvrp@10 --no-plot \\
         --out docs/data/neural
 
