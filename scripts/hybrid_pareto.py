@@ -41,10 +41,12 @@ from statistics import mean
 
 from vrp.benchmark.report import markdown_table
 from vrp.benchmark.runner import WALL_CAP_FACTOR, code_version, machine, machine_text
+from vrp.errors import InputError
 from vrp.model.evaluate import evaluate
 from vrp.model.generate import generate_many
 from vrp.model.instance import Instance
 from vrp.model.solution import Solution
+from vrp.model.variants import parse_variant_list
 from vrp.solvers import Budget, refusal
 from vrp.solvers.hybrid import NeuralPyVRPSolver, seeded_search
 from vrp.solvers.neural import NeuralSolver
@@ -272,11 +274,15 @@ def main() -> int:
     args = p.parse_args()
     if args.count < 1:
         p.error("--count: at least 1")
+    try:
+        variants = parse_variant_list(args.variants)
+    except InputError as e:
+        p.exit(1, f"error: {e}\n")
 
     notes: list[str] = []
     runs: list[Run] = []
     for n in args.sizes:
-        for variant in [v.strip() for v in args.variants.split(",") if v.strip()]:
+        for variant in variants:
             runs += measure_group(variant, n, args, notes)
     if not runs:
         print("nothing measured: " + "; ".join(notes), file=sys.stderr)

@@ -43,7 +43,7 @@ from vrp.errors import InputError
 from vrp.model.evaluate import evaluate
 from vrp.model.generate import generate_many
 from vrp.model.instance import Instance
-from vrp.model.variants import parse_variant
+from vrp.model.variants import parse_variant_list
 from vrp.solvers import Budget
 from vrp.solvers.pyvrp import PyVRPSolver, proximity_neighbours
 
@@ -137,11 +137,9 @@ def main() -> int:
     from vrp.solvers.neural import pick_checkpoint
 
     torch.set_num_threads(1)
-    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     policies = {}  # checkpoint path -> policy, each loaded once
     try:
-        for v in variants:
-            parse_variant(v)
+        variants = parse_variant_list(args.variants)
         if args.checkpoint:
             policies[str(args.checkpoint)] = load_policy(args.checkpoint).policy.eval()
     except InputError as e:

@@ -294,3 +294,18 @@ def test_the_neighbourhood_study_script_names_a_bad_input_in_one_line(args, mess
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
     assert done.stderr.startswith(message)
+
+
+def test_the_pareto_script_names_an_unknown_variant_in_one_line():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "scripts/hybrid_pareto.py", "--variants", "cvrp,nope", "--count", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: variant: unknown variant 'nope'")
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]
