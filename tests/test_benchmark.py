@@ -45,14 +45,14 @@ def fakes(monkeypatch, tmp_path):
 
 
 class Batch(benchmark_fakes.Alone):
-    """Solves many instances in one call, like the neural solver, and writes how many to the
-    file ``$FAKE_BATCH_LOG``."""
+    """Solves many instances in one call, like the neural solver, and writes how many, and
+    the time limit and seed it was given, to the file ``$FAKE_BATCH_LOG``."""
 
     name = "fake-batch"
 
-    def solve_many(self, instances):
+    def solve_many(self, instances, time_limit=None, seed=0):
         with open(os.environ["FAKE_BATCH_LOG"], "a") as fh:
-            fh.write(f"{len(instances)}\n")
+            fh.write(f"{len(instances)},{time_limit},{seed}\n")
         return [benchmark_fakes._alone(i) for i in instances]
 
 
@@ -554,14 +554,14 @@ def test_vrp_benchmark_gaps_to_the_reference_store_solve_the_missing_ones_once(t
     assert len(local.read_text().splitlines()) == 2
 
 
-def test_an_engine_that_solves_many_at_once_gets_its_runs_in_one_batch_per_variant_and_size(
+def test_a_batch_engine_gets_one_call_per_variant_and_size_with_the_runs_limit_and_seed(
     tmp_path, monkeypatch
 ):
     calls = tmp_path / "calls"
     monkeypatch.setenv("FAKE_BATCH_LOG", str(calls))
     out = tmp_path / "res"
     args = ("--generate", "cvrp:5:3", "--generate", "vrptw:5:2", "--solvers",
-            "fake-batch,fake-alone", "--out", str(out))  # fmt: skip
+            "fake-batch,fake-alone", "--time-limit", "0.4", "--out", str(out))  # fmt: skip
     _bench(*args)
     recs = bm.read_records(out)
     batch = {r["instance"]: r for r in recs if r["solver"] == "fake-batch"}
@@ -569,7 +569,8 @@ def test_an_engine_that_solves_many_at_once_gets_its_runs_in_one_batch_per_varia
         **{f"cvrp-n5-s0-00{i}": 3 for i in range(3)},
         **{f"vrptw-n5-s0-00{i}": 2 for i in range(2)},
     }
-    assert calls.read_text().split() == ["1", "3", "1", "2"]  # a warm-up, then the batch
+    # a warm-up (no time limit, so that it spends none), then the batch with the runs' limit
+    assert calls.read_text().split() == ["1,None,0", "3,0.4,0", "1,None,0", "2,0.4,0"]
     assert all(r["status"] == "ok" and r["solution"] for r in batch.values())
     assert all("batch" not in r for r in recs if r["solver"] == "fake-alone")
     assert len(recs) == 10

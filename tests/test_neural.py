@@ -454,6 +454,82 @@ def test_eight_symmetries_never_do_worse_than_the_identity_alone(trained):
         assert evaluate(inst, b).cost <= evaluate(inst, a).cost + 1e-9
 
 
+def _counting_sampling_rounds(monkeypatch) -> list[str]:
+    """Patch the solver's decoder to record each call's ``decode``; the list it fills."""
+    import vrp.neural.decode as decode
+
+    calls: list[str] = []
+    real = decode.solve_instances
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("decode", "greedy"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(decode, "solve_instances", counted)
+    return calls
+
+
+def test_sampling_rounds_fill_the_rest_of_a_budget_and_keep_the_best_plan(shipped, monkeypatch):
+    from vrp.solvers import Budget
+
+    insts = [generate(v, 20, seed=4) for v in ("cvrp", "vrptw", "ovrpmbl")]
+    calls = _counting_sampling_rounds(monkeypatch)
+    for inst in insts:
+        greedy = NeuralSolver(temperature=None).solve(inst, Budget(1.0))
+        assert calls and "sampling" not in calls  # greedy decodes only
+        calls.clear()
+        budget = Budget(1.0)
+        sampled = NeuralSolver().solve(inst, budget)
+        assert calls.count("sampling") >= 2, calls  # n = 20 decodes in well under 0.1 s
+        assert budget.cpu() <= 1.0 + 0.3  # a round more at most, and never a long one
+        assert evaluate(inst, sampled).feasible
+        assert evaluate(inst, sampled).cost <= evaluate(inst, greedy).cost + 1e-9
+        calls.clear()
+
+
+def test_a_batch_with_a_time_limit_samples_in_it_and_never_does_worse(shipped, monkeypatch):
+    import time
+
+    insts = generate_many("vrpbtw", 20, 3, seed=6)
+    greedy = NeuralSolver().solve_many(insts)  # no time limit: no sampling
+    calls = _counting_sampling_rounds(monkeypatch)
+    c0 = time.process_time()
+    sampled = NeuralSolver().solve_many(insts, time_limit=0.2, seed=1)
+    assert time.process_time() - c0 <= 3 * 0.2 + 0.3
+    assert calls[0] == "greedy" and calls.count("sampling") >= 1, calls
+    for inst, g, s in zip(insts, greedy, sampled, strict=True):
+        assert evaluate(inst, s).feasible
+        assert evaluate(inst, s).cost <= evaluate(inst, g).cost + 1e-9
+
+
+def test_sampling_near_zero_temperature_follows_the_greedy_choice(trained):
+    policy = load_policy(trained).policy
+    instances = generate_many("vrptw", 10, 4, seed=5)
+    greedy = solve_instances(policy, instances, augment=1, num_starts=1)
+    torch.manual_seed(0)
+    cold = solve_instances(
+        policy, instances, augment=1, num_starts=1, decode="sampling", temperature=1e-4
+    )
+    assert [s.routes for s in cold] == [s.routes for s in greedy]
+    torch.manual_seed(0)
+    hot = [  # at temperature 1 a few draws leave the greedy route somewhere
+        solve_instances(policy, instances, augment=1, num_starts=1, decode="sampling")
+        for _ in range(5)
+    ]
+    assert any([s.routes for s in h] != [s.routes for s in greedy] for h in hot)
+
+
+def test_a_temperature_that_is_not_positive_or_an_unknown_decoding_is_refused(trained):
+    with pytest.raises(InputError, match="temperature"):
+        NeuralSolver(temperature=0.0)
+    policy = load_policy(trained).policy
+    inst = generate("cvrp", 5, seed=1)
+    with pytest.raises(ValueError, match="decode"):
+        solve_instances(policy, [inst], decode="beam")
+    with pytest.raises(ValueError, match="temperature"):
+        solve_instances(policy, [inst], decode="sampling", temperature=-1.0)
+
+
 def test_vrp_train_names_the_option_at_fault():
     result = CliRunner().invoke(app, ["train", "--variant", "vrpx", "--out", "x.ckpt"])
     assert result.exit_code == 1
@@ -581,7 +657,7 @@ def test_a_missing_neural_run_is_decoded_by_vrp_benchmark_in_a_batch_and_the_tab
 
     def vrp_benchmark(spec: str) -> None:  # a process of its own: workers fork without torch
         cmd = [sys.executable, "-m", "cli.main", "benchmark", "--generate", spec]
-        cmd += ["--generate-seed", "1", "--solvers", "neural", "--time-limit", "10"]
+        cmd += ["--generate-seed", "1", "--solvers", "neural", "--time-limit", "0.5"]
         done = subprocess.run([*cmd, "--no-plot", "--out", str(out)], cwd=root, text=True,
                               capture_output=True, timeout=300)  # fmt: skip
         assert done.returncode == 0, done.stderr[-2000:]
@@ -595,15 +671,16 @@ def test_a_missing_neural_run_is_decoded_by_vrp_benchmark_in_a_batch_and_the_tab
     assert [r["batch"] for r in runs] == [2, 2, 1]  # the missing one alone, in its own batch
 
     insts = generate_many("cvrp", 8, 3, seed=1)
-    solved = NeuralSolver(threads=1).solve_many(insts)
+    solved = NeuralSolver(threads=1).solve_many(insts)  # greedy only: sampling can but improve
     costs = [evaluate(i, s).cost for i, s in zip(insts, solved, strict=True)]
-    assert [r["cost"] for r in runs] == costs
+    assert all(r["cost"] <= c + 1e-9 for r, c in zip(runs, costs, strict=True))
     ckpt = pick_checkpoint(insts[0])
     for r, inst in zip(runs, insts, strict=True):
         assert r["instance_digest"] == instance_digest(inst)
         assert r["checkpoint"] == ckpt.name
         assert r["checkpoint_digest"] == bm.short_hash(ckpt.read_bytes())
-        assert r["decoding"] == "8 symmetries x every start" and r["threads"] == 1
+        assert r["decoding"] == "8 symmetries x every start, then sampled at temperature 0.5"
+        assert r["threads"] == 1 and r["time_limit"] == 0.5
         assert r["versions"]["torch"] == torch.__version__ and r["machine"]
 
     refs = tmp_path / "refs.jsonl"  # references at twice the neural cost: a gap of -50%

@@ -376,7 +376,9 @@ def _solve_batch(
         todo.append((i, inst))
     if not todo:
         return
-    solutions, wall, cpu = timed_solve_many(engine, [inst for _, inst in todo])
+    solutions, wall, cpu = timed_solve_many(
+        engine, [inst for _, inst in todo], time_limit=runs[0].time_limit, seed=runs[0].seed
+    )
     k = len(todo)
     for (i, inst), sol in zip(todo, solutions, strict=True):
         outcome = _outcome(runs[i], inst, sol, wall / k, cpu / k, paths[i])
@@ -398,9 +400,15 @@ def model_fields(engine: Any, instance: Instance) -> dict[str, Any]:
     return {
         "checkpoint": path.name,
         "checkpoint_digest": _file_hash(str(path.resolve()), path.stat().st_mtime_ns),
-        "decoding": f"{engine.augment} symmetries x {starts}",
+        "decoding": f"{engine.augment} symmetries x {starts}" + _sampling(engine),
         "threads": engine.threads,
     }
+
+
+def _sampling(engine: Any) -> str:
+    """How a neural engine spends the rest of its time limit, for the ``decoding`` field."""
+    temperature = getattr(engine, "temperature", None)
+    return "" if temperature is None else f", then sampled at temperature {temperature:g}"
 
 
 @functools.cache
@@ -408,12 +416,15 @@ def _file_hash(path: str, mtime_ns: int) -> str:
     return short_hash(Path(path).read_bytes())
 
 
-def timed_solve_many(engine: Any, instances: list[Instance]) -> tuple[list[Solution], float, float]:
-    """``engine.solve_many(instances)`` and its wall and CPU seconds, measured after a warm-up
-    on the first instance (which loads a model once per process)."""
+def timed_solve_many(
+    engine: Any, instances: list[Instance], **options: Any
+) -> tuple[list[Solution], float, float]:
+    """``engine.solve_many(instances, **options)`` and its wall and CPU seconds, measured after
+    a warm-up on the first instance (which loads a model once per process; no options, so a
+    time limit is not spent on it)."""
     engine.solve_many(instances[:1])
     t0, c0 = time.perf_counter(), time.process_time()
-    solutions = engine.solve_many(instances)
+    solutions = engine.solve_many(instances, **options)
     return solutions, time.perf_counter() - t0, time.process_time() - c0
 
 

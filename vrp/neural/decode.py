@@ -4,8 +4,10 @@ Instances go through the bridge (`vrp.neural.bridge.to_batch`) in chunks of equa
 chunk is reset once, repeated under the 8 symmetries of the unit square (dihedral group:
 rotations and reflections of the coordinates; the matrices of the reset state are kept, so costs are
 those of the original instance) and decoded greedily from ``num_starts`` different first
-customers (POMO). Each instance keeps the candidate with the best reward whose routes
-`evaluate()` finds feasible; the caller scores what is returned with `evaluate()` again.
+customers (POMO), or sampled from them (``decode="sampling"`` at a ``temperature``: the
+neural solver's later rounds when its budget has room, `vrp.solvers.neural`). Each instance
+keeps the candidate with the best reward whose routes `evaluate()` finds feasible; the caller
+scores what is returned with `evaluate()` again.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ def solve_instances(
     num_starts: int | None = None,
     device: str | torch.device = "cpu",
     max_rollouts: int = MAX_ROLLOUTS,
+    decode: str = "greedy",
+    temperature: float = 1.0,
 ) -> list[Solution]:
     """One solution per instance, in order.
 
@@ -47,9 +51,16 @@ def solve_instances(
             customer; None for one per customer, 1 for a single greedy rollout.
         device: where to decode.
         max_rollouts: parallel rollouts per chunk (bounds memory).
+        decode: ``"greedy"`` or ``"sampling"`` (each step drawn from the policy's
+            distribution, from torch's global random generator).
+        temperature: of the sampling (`Policy.forward`).
     """
     if augment not in (1, 8):
         raise ValueError(f"augment must be 1 or 8, got {augment}")
+    if decode not in ("greedy", "sampling"):
+        raise ValueError(f"decode must be 'greedy' or 'sampling', got {decode!r}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
     groups: dict[int, list[int]] = defaultdict(list)
     for i, inst in enumerate(instances):
         groups[inst.num_customers].append(i)
@@ -60,7 +71,16 @@ def solve_instances(
         chunk = max(1, max_rollouts // (augment * starts))
         for lo in range(0, len(idx), chunk):
             part = idx[lo : lo + chunk]
-            sols = _solve_chunk(policy, env, [instances[i] for i in part], augment, starts, device)
+            sols = _solve_chunk(
+                policy,
+                env,
+                [instances[i] for i in part],
+                augment,
+                starts,
+                device,
+                decode,
+                temperature,
+            )
             for i, sol in zip(part, sols, strict=True):
                 out[i] = sol
     return [s for s in out if s is not None]
@@ -74,6 +94,8 @@ def _solve_chunk(
     augment: int,
     starts: int,
     device: str | torch.device,
+    decode: str = "greedy",
+    temperature: float = 1.0,
 ) -> list[Solution]:
     batch = to_batch(instances, device=device)
     td = env.reset(batch.td)
@@ -81,7 +103,7 @@ def _solve_chunk(
     if augment > 1:
         td = repeat_batch(td, augment)  # [A*B], symmetry a of instance b at a * B + b
         td.set("locs", dihedral_8(td["locs"][:B]))
-    out = policy(td, env, "greedy", num_starts=starts)
+    out = policy(td, env, decode, num_starts=starts, temperature=temperature)
     # rollout (s, a, b) sits at s * A * B + a * B + b
     reward = out["reward"].view(starts, augment, B).permute(2, 1, 0).reshape(B, -1)
     T = out["actions"].shape[-1]

@@ -369,6 +369,7 @@ class Policy(nn.Module):
         env: Any,
         decode: str = "sampling",
         num_starts: int = 1,
+        temperature: float = 1.0,
     ) -> dict[str, Tensor]:
         """Build complete solutions for the reset states ``td [B]``.
 
@@ -378,6 +379,8 @@ class Policy(nn.Module):
             decode: ``"sampling"`` or ``"greedy"``.
             num_starts: S > 1 gives POMO multi-start: rollout s of instance b (at ``s * B + b``)
                 begins with the s-th allowed customer (`env.select_start_nodes`).
+            temperature: the logits are divided by it before the softmax (below 1: sampling
+                nearer to greedy); the log-likelihood is that of the tempered distribution.
 
         Returns:
             ``actions [S*B, T]``, ``log_likelihood [S*B]`` (sum over the steps taken while not
@@ -395,6 +398,8 @@ class Policy(nn.Module):
         while not td["done"].all():
             active = ~td["done"]
             logp = self.logits(enc, td, S).masked_fill(~td["action_mask"], float("-inf"))
+            if temperature != 1.0:
+                logp = logp / temperature
             logp = logp.log_softmax(-1)
             if decode == "greedy":
                 a = logp.argmax(-1)

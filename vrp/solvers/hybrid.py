@@ -1,12 +1,13 @@
 """`neural+pyvrp`: the neural plan as PyVRP's initial solution, in one budget.
 
 The policy decodes first (`NeuralSolver`: one greedy rollout, then up to
-``NEURAL_AUGMENT`` symmetries x ``NEURAL_STARTS`` start as its `fit_decoding` allows) within
-at most ``neural_share`` of the time limit; then PyVRP searches from that plan
-(`PyVRPSolver.solve` with ``initial=``) in what is left of the SAME `Budget`, so that the CPU
-time of both parts counts against one limit. A neural plan that `evaluate()` finds infeasible,
-or none, leaves PyVRP to start from its own, as ``--solver pyvrp`` does. The first call in a
-process pays for importing torch and loading the model (seconds) out of the budget.
+``NEURAL_AUGMENT`` symmetries x ``NEURAL_STARTS`` start as its `fit_decoding` allows, and no
+sampling rounds after them) within at most ``neural_share`` of the time limit; then PyVRP
+searches from that plan (`PyVRPSolver.solve` with ``initial=``) in what is left of the SAME
+`Budget`, so that the CPU time of both parts counts against one limit. A neural plan that
+`evaluate()` finds infeasible, or none, leaves PyVRP to start from its own, as ``--solver
+pyvrp`` does. The first call in a process pays for importing torch and loading the model
+(seconds) out of the budget.
 
 `seeded_search` is the second half alone, for callers that decoded their plans elsewhere (in
 one batch for many instances: scripts/hybrid_pareto.py measures the hybrid that way).
@@ -48,7 +49,9 @@ class NeuralPyVRPSolver:
             raise InputError(
                 f"must be between 0 and 1 (exclusive), got {neural_share}", field="neural_share"
             )
-        self.neural = NeuralSolver(checkpoint, augment=NEURAL_AUGMENT, num_starts=NEURAL_STARTS)
+        self.neural = NeuralSolver(
+            checkpoint, augment=NEURAL_AUGMENT, num_starts=NEURAL_STARTS, temperature=None
+        )
         self.pyvrp = PyVRPSolver()
         self.neural_share = neural_share
 

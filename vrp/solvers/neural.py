@@ -1,4 +1,4 @@
-"""The neural solver: a trained attention policy, greedy from every start, 8 symmetries.
+"""The neural solver: a trained attention policy, greedy from every start, then sampled.
 
 Which model: ``checkpoint`` if set (``vrp solve --solver neural --checkpoint P``), else the
 checkpoint that fits the instance best among the shipped ones and those in the folders of
@@ -8,13 +8,16 @@ validation gap on its variant, then the fewest variants.
 
 Decoding fits the time limit (`fit_decoding`): one greedy rollout first, always (a first
 answer, as the other engines' first solutions), then as many starts and symmetries as the
-time left allows by the greedy rollout's own time, at most ``augment`` x ``num_starts``.
-Importing torch and tensordict (about 2.8 CPU s on a busy 2-core machine; decoding needs
-neither rl4co nor lightning) and loading the model count in the budget but cannot be cut
-short: below that limit only the greedy rollout runs. Ctrl-C is seen between the two
-decodes. The answer is scored by `evaluate()` like any engine's. `checkpoint_for` names the
-model an instance gets. `solve_many` solves a list of instances in batches with every start
-and symmetry (no budget), which is much faster per instance than one call each.
+time left allows by the greedy rollout's own time, at most ``augment`` x ``num_starts``;
+then, while the budget has room for another round as long as the last, rounds of the same
+decode sampled at ``temperature`` (`SAMPLING_TEMPERATURE`; None: none), seeded by ``seed``,
+keeping the best plan. Importing torch and tensordict (about 2.8 CPU s on a busy 2-core
+machine; decoding needs neither rl4co nor lightning) and loading the model count in the
+budget but cannot be cut short: below that limit only the greedy rollout runs. Ctrl-C is
+seen between decodes. The answer is scored by `evaluate()` like any engine's.
+`checkpoint_for` names the model an instance gets. `solve_many` solves a list of instances in
+batches with every start and symmetry, which is much faster per instance than one call each,
+and given a time limit per instance samples rounds over the whole batch in the rest of it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vrp.errors import InputError, SolverError
+from vrp.model.evaluate import Evaluation, evaluate
 from vrp.model.instance import Instance
 from vrp.model.solution import Solution
 from vrp.model.variants import Variant
@@ -72,6 +76,11 @@ def checkpoint_dirs() -> list[Path]:
     return [*extra, checkpoint_dir()]
 
 
+SAMPLING_TEMPERATURE = 0.5
+"""The temperature of the sampling rounds that use what the greedy decodes leave of a budget
+(docs/neural.md, "Sampling in the rest of the budget")."""
+
+
 class NeuralSolver:
     """A trained policy behind the `Solver` interface (all 48 variants, coordinates or
     matrices)."""
@@ -86,10 +95,15 @@ class NeuralSolver:
         num_starts: int | None = None,
         device: str | None = None,
         threads: int = 1,
+        temperature: float | None = SAMPLING_TEMPERATURE,
     ):
+        if temperature is not None and not temperature > 0:
+            raise InputError(f"must be positive, got {temperature}", field="temperature")
         self.checkpoint = None if checkpoint is None else Path(checkpoint)
         self.augment = augment
         self.num_starts = num_starts
+        # None: no sampling after the greedy decodes, however much budget is left
+        self.temperature = temperature
         self.device = device
         # torch's default (all cores) oversubscribes a shared CPU: on 2 busy cores one thread
         # decoded 10-50x faster than two (wall and CPU time alike)
@@ -132,7 +146,6 @@ class NeuralSolver:
             return one_customer_plan(instance)
         import torch
 
-        from vrp.model.evaluate import evaluate
         from vrp.neural.decode import solve_instances
 
         previous = torch.get_num_threads()
@@ -146,35 +159,103 @@ class NeuralSolver:
             best_ev = evaluate(instance, best)
             if progress is not None:
                 progress(budget.elapsed(), best_ev.cost if best_ev.feasible else None)
-            left = min(budget.time_limit - budget.cpu(), budget.wall_cap - budget.elapsed())
+            left = _left(budget)
             augment, starts = fit_decoding(
                 instance.num_customers, greedy_s, left, self.augment, self.num_starts
             )
             if augment * starts > 1 and not budget.expired():
+                t0 = time.perf_counter()
                 sol = solve_instances(
                     policy, [instance], augment=augment, num_starts=starts, device=device
                 )[0]
-                ev = evaluate(instance, sol)
-                if (ev.feasible, -ev.cost) > (best_ev.feasible, -best_ev.cost):
-                    best, best_ev = sol, ev
-                    if progress is not None and ev.feasible:
-                        progress(budget.elapsed(), ev.cost)
+                round_s = time.perf_counter() - t0
+                best, best_ev = _better(instance, (best, best_ev), sol, progress, budget)
+                if self.temperature is not None:
+                    best, best_ev = self._sample(
+                        policy,
+                        instance,
+                        (best, best_ev),
+                        (augment, starts),
+                        round_s,
+                        budget,
+                        seed,
+                        progress,
+                        device,
+                    )
             return best
         finally:
             torch.set_num_threads(previous)
 
-    def solve_many(self, instances: Sequence[Instance]) -> list[Solution]:
-        """One solution per instance, decoded in batches (grouped by model and size)."""
+    def _sample(
+        self,
+        policy: Any,
+        instance: Instance,
+        incumbent: tuple[Solution, Evaluation],
+        decoding: tuple[int, int],
+        round_s: float,
+        budget: Budget,
+        seed: int,
+        progress: Progress | None,
+        device: str,
+    ) -> tuple[Solution, Evaluation]:
+        """Rounds of ``decoding`` (symmetries, starts) sampled at `temperature`, each planned
+        to take ``round_s`` as the last did, while the budget has room for one more."""
+        import torch
+
+        from vrp.neural.decode import solve_instances
+
+        augment, starts = decoding
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            while not budget.expired() and FIT_SHARE * _left(budget) >= round_s:
+                t0 = time.perf_counter()
+                sol = solve_instances(
+                    policy,
+                    [instance],
+                    augment=augment,
+                    num_starts=starts,
+                    device=device,
+                    decode="sampling",
+                    temperature=self.temperature or 1.0,
+                )[0]
+                round_s = time.perf_counter() - t0
+                incumbent = _better(instance, incumbent, sol, progress, budget)
+        return incumbent
+
+    def solve_many(
+        self, instances: Sequence[Instance], time_limit: float | None = None, seed: int = 0
+    ) -> list[Solution]:
+        """One solution per instance, decoded in batches (grouped by model and size) with
+        every start and symmetry; then, given a ``time_limit`` (CPU seconds per instance) and
+        a `temperature`, rounds of sampling over all of them while the batch's CPU time has
+        room for one more round within ``time_limit`` times the number of instances."""
         import torch
 
         previous = torch.get_num_threads()
         torch.set_num_threads(self.threads)
         try:
-            return self._solve_many(instances)
+            c0 = time.process_time()
+            out = self._solve_many(instances)
+            if time_limit is None or self.temperature is None:
+                return out
+            budget = time_limit * len(instances)
+            round_s = time.process_time() - c0
+            best = [(s, evaluate(inst, s)) for inst, s in zip(instances, out, strict=True)]
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                while time.process_time() - c0 + round_s <= budget:
+                    t0 = time.process_time()
+                    sampled = self._solve_many(instances, "sampling")
+                    best = [
+                        _better(inst, b, s)
+                        for inst, b, s in zip(instances, best, sampled, strict=True)
+                    ]
+                    round_s = time.process_time() - t0
+            return [s for s, _ in best]
         finally:
             torch.set_num_threads(previous)
 
-    def _solve_many(self, instances: Sequence[Instance]) -> list[Solution]:
+    def _solve_many(self, instances: Sequence[Instance], decode: str = "greedy") -> list[Solution]:
         from vrp.neural.decode import solve_instances
 
         device = self.device or _default_device()
@@ -193,6 +274,8 @@ class NeuralSolver:
                 augment=self.augment,
                 num_starts=self.num_starts,
                 device=device,
+                decode=decode,
+                temperature=self.temperature or 1.0,
             )
             for i, s in zip(idx, sols, strict=True):
                 out[i] = s
@@ -229,6 +312,28 @@ def fit_decoding(
     if max_augment >= 8 and rollouts >= 8:
         return 8, max(1, min(cap, rollouts // 8))
     return 1, min(cap, rollouts)
+
+
+def _left(budget: Budget) -> float:
+    """Seconds left in ``budget``: CPU to the limit or wall to the cap, whichever is less."""
+    return min(budget.time_limit - budget.cpu(), budget.wall_cap - budget.elapsed())
+
+
+def _better(
+    instance: Instance,
+    incumbent: tuple[Solution, Evaluation],
+    candidate: Solution,
+    progress: Progress | None = None,
+    budget: Budget | None = None,
+) -> tuple[Solution, Evaluation]:
+    """The better of ``incumbent`` and ``candidate`` by `evaluate()` (feasible first, then
+    cost); an improvement that is feasible is reported to ``progress``."""
+    ev = evaluate(instance, candidate)
+    if (ev.feasible, -ev.cost) > (incumbent[1].feasible, -incumbent[1].cost):
+        if progress is not None and budget is not None and ev.feasible:
+            progress(budget.elapsed(), ev.cost)
+        return candidate, ev
+    return incumbent
 
 
 def _default_device() -> str:
