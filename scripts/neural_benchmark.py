@@ -27,8 +27,9 @@ busy machine PyVRP's wall cap, 1.5x the limit, can cut one short)::
 
 ``gaps``: the gap table of one checkpoint on the first ``--count`` test instances per variant
 and size (at most 10 per variant and size answers "how far from the targets", issue 22),
-decoded as ``vrp solve`` does (8 symmetries x greedy from every start, one batch per variant
-and size, one thread), each against its committed reference (the instance must have one).
+decoded greedily (8 symmetries x greedy from every start, one batch per variant and size, one
+thread; with ``--time-limit S``, then sampled as ``vrp solve`` does in the rest of S CPU s per
+instance), each against its committed reference (the instance must have one).
 Prints a Markdown table, one row per variant, the mean gap per size in the last row, and
 the checkpoint's training compute below it::
 
@@ -160,13 +161,18 @@ def timing(args: argparse.Namespace) -> None:
 
 
 def _mean_gap(
-    solver: Any, insts: list[Instance], refs: list[dict[str, Any] | None], where: str
+    solver: Any,
+    insts: list[Instance],
+    refs: list[dict[str, Any] | None],
+    where: str,
+    time_limit: float | None = None,
 ) -> tuple[float, float]:
-    """Mean gap of ``solver``'s plans for ``insts`` over ``refs``, and the CPU s of decoding."""
+    """Mean gap of ``solver``'s plans for ``insts`` over ``refs``, and the CPU s of decoding
+    (greedy, or sampled in the rest of ``time_limit`` CPU s per instance)."""
     missing = [i.name for i, r in zip(insts, refs, strict=True) if r is None]
     if missing:
         raise InputError(f"{where}: no reference for {', '.join(missing)}")
-    sols, _, cpu = timed_solve_many(solver, insts)
+    sols, _, cpu = timed_solve_many(solver, insts, time_limit=time_limit)
     gs = []
     for inst, sol, ref in zip(insts, sols, refs, strict=True):
         ev = evaluate(inst, sol)
@@ -195,7 +201,7 @@ def _generated_gaps(
         for v in variants:
             insts = generate_many(v, n, args.count, seed=TEST_SEED)
             refs = [store.lookup(i, REFERENCE_SOLVER, args.reference_time) for i in insts]
-            gap, cpu = _mean_gap(solver, insts, refs, args.references)
+            gap, cpu = _mean_gap(solver, insts, refs, args.references, args.time_limit)
             cpu_total += cpu
             table.setdefault(v, {})[n] = gap
             print(f"{v} n={n}: {100 * gap:.2f}% ({cpu:.1f} CPU s)", file=sys.stderr)
@@ -229,9 +235,15 @@ def gaps(args: argparse.Namespace) -> None:
         f"\n{args.count} instances per variant and size (`vrp generate --seed {TEST_SEED}`, "
         f"instances 0-{args.count - 1}), references PyVRP at {args.reference_time:g} CPU s; "
         f"{_training_text(args.checkpoint)}; "
-        f"decoding took {cpu_total / 60:.1f} CPU minutes. Command: `.venv/bin/python "
-        f"scripts/neural_benchmark.py {shlex.join(sys.argv[1:])}`."
+        f"{_decoding(args)}; decoding took {cpu_total / 60:.1f} CPU minutes. Command: "
+        f"`.venv/bin/python scripts/neural_benchmark.py {shlex.join(sys.argv[1:])}`."
     )
+
+
+def _decoding(args: argparse.Namespace) -> str:
+    if args.time_limit is None:
+        return "8 symmetries x greedy from every start"
+    return f"8 symmetries x every start, then sampled in the rest of {args.time_limit:g} CPU s"
 
 
 def roads(args: argparse.Namespace) -> None:
@@ -254,7 +266,7 @@ def roads(args: argparse.Namespace) -> None:
             }
         for (v, n), insts in sampled.items():
             refs = [store.get(i, REFERENCE_SOLVER, args.reference_time) for i in insts]
-            gap, cpu = _mean_gap(solver, insts, refs, args.road_references)
+            gap, cpu = _mean_gap(solver, insts, refs, args.road_references, args.time_limit)
             cpu_total += cpu
             road.setdefault(region.name, {}).setdefault(v, {})[n] = gap
             print(f"{region.name} {v} n={n}: {100 * gap:.2f}% ({cpu:.1f} CPU s)", file=sys.stderr)
@@ -276,9 +288,9 @@ def roads(args: argparse.Namespace) -> None:
     print(
         f"\n{args.count} instances per variant, size and region (`vrp instance sample-city "
         f"--seed {TEST_SEED}`; generated: `vrp generate --seed {TEST_SEED}`), references PyVRP "
-        f"at {args.reference_time:g} CPU s; {_training_text(args.checkpoint)}; decoding took "
-        f"{cpu_total / 60:.1f} CPU minutes. Command: `.venv/bin/python "
-        f"scripts/neural_benchmark.py {shlex.join(sys.argv[1:])}`."
+        f"at {args.reference_time:g} CPU s; {_training_text(args.checkpoint)}; "
+        f"{_decoding(args)}; decoding took {cpu_total / 60:.1f} CPU minutes. Command: "
+        f"`.venv/bin/python scripts/neural_benchmark.py {shlex.join(sys.argv[1:])}`."
     )
 
 
@@ -321,6 +333,12 @@ def main() -> None:
         "--checkpoint", default=None, help="gaps: required; timing: default the one that fits"
     )
     parser.add_argument("--threads", type=int, default=1, help="timing: torch threads")
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="gaps, roads: CPU s per instance to sample in after the greedy decode (none: greedy)",
+    )
     parser.add_argument("--regions", default="monaco,helsinki", help="roads: prepared regions")
     parser.add_argument(
         "--road-references",
@@ -329,6 +347,8 @@ def main() -> None:
     )
     parser.add_argument("--out", default="results/neural", help="timing: OUT/timing.md")
     args = parser.parse_args()
+    if args.time_limit is not None and not args.time_limit > 0:
+        parser.error(f"--time-limit: must be a positive number of seconds, got {args.time_limit}")
     try:
         parse_variant_list(args.variants)  # a bad name stops here, before any run
         parts = {"references": references, "gaps": gaps, "timing": timing, "roads": roads}

@@ -605,7 +605,7 @@ def test_references_accumulate_in_their_store_in_shards_and_stale_or_short_ones_
     assert latest and latest[-1]["cpu_s"] > 0.01  # solved again, with its budget
 
 
-def test_the_benchmark_script_refuses_a_bad_shard_and_a_missing_checkpoint_in_one_line(tmp_path):
+def test_the_benchmark_script_refuses_bad_options_and_a_missing_checkpoint_in_one_line(tmp_path):
     import subprocess
     import sys
 
@@ -620,6 +620,7 @@ def test_the_benchmark_script_refuses_a_bad_shard_and_a_missing_checkpoint_in_on
         (["references", "--variants", "vrpx"], "unknown variant"),
         (["gaps"], "no such checkpoint"),
         (["gaps", "--checkpoint", "README.md"], "no reference for cvrp-n8-s1-000"),
+        (["gaps", "--time-limit", "0"], "--time-limit: must be a positive number"),
     ):  # fmt: skip
         done = subprocess.run(script + tiny + extra, cwd=root, capture_output=True, text=True)
         assert done.returncode == 2 and says in done.stderr.splitlines()[-1]
