@@ -275,18 +275,22 @@ def test_the_neighbourhood_study_script_measures_every_arm(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "args, message",
+    "script, args, message",
     [
-        (["--variants", "nope"], "error: variant: unknown variant 'nope'"),
-        (["--checkpoint", "missing.ckpt"], "error: missing.ckpt: no such checkpoint file"),
+        ("neural_neighbours.py", ["--sizes", "10", "--count", "1", "--variants", "nope"],
+         "error: variant: unknown variant 'nope'"),
+        ("neural_neighbours.py", ["--sizes", "10", "--count", "1", "--checkpoint", "missing.ckpt"],
+         "error: missing.ckpt: no such checkpoint file"),
+        ("hybrid_pareto.py", ["--variants", "cvrp,nope", "--count", "1"],
+         "error: variant: unknown variant 'nope'"),
     ],
-)
-def test_the_neighbourhood_study_script_names_a_bad_input_in_one_line(args, message):
+)  # fmt: skip
+def test_the_neighbourhood_and_pareto_scripts_name_a_bad_input_in_one_line(script, args, message):
     import subprocess
     import sys
 
     done = subprocess.run(
-        [sys.executable, "scripts/neural_neighbours.py", "--sizes", "10", "--count", "1", *args],
+        [sys.executable, f"scripts/{script}", *args],
         capture_output=True,
         text=True,
         timeout=300,
@@ -294,18 +298,3 @@ def test_the_neighbourhood_study_script_names_a_bad_input_in_one_line(args, mess
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
     assert done.stderr.startswith(message)
-
-
-def test_the_pareto_script_names_an_unknown_variant_in_one_line():
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [sys.executable, "scripts/hybrid_pareto.py", "--variants", "cvrp,nope", "--count", "1"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 1
-    assert done.stderr.startswith("error: variant: unknown variant 'nope'")
-    assert done.stderr.strip().splitlines() == [done.stderr.strip()]

@@ -141,6 +141,10 @@ class Budget:
         `add_cpu` counted (an engine's child process)."""
         return time.process_time() - self._cpu0 + self._cpu_elsewhere
 
+    def left(self) -> float:
+        """Seconds left: CPU to the limit or wall to the cap, whichever is less."""
+        return min(self.time_limit - self.cpu(), self.wall_cap - self.elapsed())
+
     def add_cpu(self, seconds: float) -> None:
         """Count ``seconds`` of CPU used outside this process (a child running the engine)."""
         self._cpu_elsewhere += seconds

@@ -159,7 +159,7 @@ class NeuralSolver:
             best_ev = evaluate(instance, best)
             if progress is not None:
                 progress(budget.elapsed(), best_ev.cost if best_ev.feasible else None)
-            left = _left(budget)
+            left = budget.left()
             augment, starts = fit_decoding(
                 instance.num_customers, greedy_s, left, self.augment, self.num_starts
             )
@@ -207,7 +207,7 @@ class NeuralSolver:
         augment, starts = decoding
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            while not budget.expired() and FIT_SHARE * _left(budget) >= round_s:
+            while not budget.expired() and FIT_SHARE * budget.left() >= round_s:
                 t0 = time.perf_counter()
                 sol = solve_instances(
                     policy,
@@ -312,11 +312,6 @@ def fit_decoding(
     if max_augment >= 8 and rollouts >= 8:
         return 8, max(1, min(cap, rollouts // 8))
     return 1, min(cap, rollouts)
-
-
-def _left(budget: Budget) -> float:
-    """Seconds left in ``budget``: CPU to the limit or wall to the cap, whichever is less."""
-    return min(budget.time_limit - budget.cpu(), budget.wall_cap - budget.elapsed())
 
 
 def _better(
