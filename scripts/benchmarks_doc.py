@@ -34,7 +34,6 @@ import argparse
 import shutil
 import sys
 from pathlib import Path
-from statistics import fmean
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -296,11 +295,9 @@ def greedy_on_the_same(root: Path = ROOT) -> str:
         if r["instance_digest"] in sampled
     ]
     table = gap_table.gap_table(runs, ReferenceStore(root / COMMITTED), "pyvrp", 10.0)
-    means = []
-    for n in sorted({r.n for r in table.rows}):
-        sel = [r for r in table.rows if r.n == n]
-        total = sum(r.instances for r in sel)
-        means.append(f"n = {n}: {fmean(r.gap for r in sel):.2f}% ({total} instances)")
+    means = [
+        f"n = {n}: {m:.2f}% ({total} instances)" for n, _, total, m in gap_table.size_means(table)
+    ]
     return "Greedy on the same instances (the table above's runs): " + "; ".join(means) + "."
 
 

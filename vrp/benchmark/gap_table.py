@@ -118,6 +118,15 @@ def gap_table(
     return Table(solver, reference, time_limit, rows, used_runs, used_refs, unmatched)
 
 
+def size_means(table: Table) -> list[tuple[int, int, int, float]]:
+    """Per size, in order: ``(n, variants, instances, mean gap over the variants)``."""
+    out = []
+    for n in sorted({r.n for r in table.rows}):
+        sel = [r for r in table.rows if r.n == n]
+        out.append((n, len(sel), sum(r.instances for r in sel), sum(r.gap for r in sel) / len(sel)))
+    return out
+
+
 def markdown(table: Table, runs_file: str, reference_files: Sequence[str]) -> str:
     """The table in Markdown: what it compares, the rows, the mean gap of each size and the
     provenance line; ``runs_file`` and ``reference_files`` are named as where the records are."""
@@ -151,11 +160,8 @@ def markdown(table: Table, runs_file: str, reference_files: Sequence[str]) -> st
             f"| {r.variant} | {r.n} | {r.instances} | {r.gap:.2f}% | {r.infeasible} | "
             f"{r.wall_s:.3f} | {r.cpu_s:.3f} | {r.reference_cpu_s:.1f} | {r.short} |"
         )
-    for n in sorted({r.n for r in table.rows}):
-        sel = [r for r in table.rows if r.n == n]
-        mean = sum(r.gap for r in sel) / len(sel)
-        total = sum(r.instances for r in sel)
-        lines += ["", f"n = {n}: mean gap over {len(sel)} variants ({total} instances) {mean:.2f}%"]
+    for n, variants, total, mean in size_means(table):
+        lines += ["", f"n = {n}: mean gap over {variants} variants ({total} instances) {mean:.2f}%"]
     if table.rows:
         lines += ["", provenance(table)]
     return "\n".join(lines) + "\n"
