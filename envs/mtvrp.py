@@ -426,8 +426,14 @@ def initial_state(td: TensorDict) -> TensorDict:
 
 
 def _rows(m: torch.Tensor, i: torch.Tensor) -> torch.Tensor:
-    """``m[b, i[b], :]`` for ``m [B, N, N]``: one row copy each (faster than ``m[ar, i]``)."""
+    """``m[b, i[b], :]`` for ``m [B, N, N]``: one row copy each (faster than ``m[ar, i]``).
+
+    A matrix that is not contiguous (one instance repeated for its starts and symmetries is a
+    view with batch stride 0) is indexed as it is: reshaping it would copy all of it.
+    """
     B, N = m.shape[0], m.shape[-1]
+    if not m.is_contiguous():
+        return m[torch.arange(B, device=i.device), i]
     flat = torch.arange(B, device=i.device) * N + i
     return m.reshape(B * N, N).index_select(0, flat)
 

@@ -40,8 +40,9 @@ the checkpoint's training compute below it::
 ``timing``: decode one batch of ``--count`` instances of size n (variants drawn in turn from
 ``--variants``) with the 8 symmetries, greedy from one start and greedy from every start;
 wall and CPU seconds of the whole batch, model loaded beforehand (`timed_solve_many`, as
-``vrp benchmark`` times a batch). Writes ``OUT/timing.md``, which
-``scripts/benchmarks_doc.py`` quotes::
+``vrp benchmark`` times a batch); with ``--one-by-one K``, the first K of them decoded
+from every start one at a time as well (as ``vrp solve`` decodes before it samples). Writes
+``OUT/timing.md``, which ``scripts/benchmarks_doc.py`` quotes::
 
     .venv/bin/python scripts/neural_benchmark.py timing --sizes 100 --count 100 --out results/neural
 
@@ -146,6 +147,20 @@ def timing(args: argparse.Namespace) -> None:
                 print(
                     f"| {n} | {len(insts)} | {label} | {wall:.1f} | {cpu:.1f} | "
                     f"{wall / len(insts):.3f} | {len(insts) / cpu:.1f} |"
+                )
+            if args.one_by_one:
+                # as `vrp solve` decodes before it samples: a batch of one instance
+                solver = NeuralSolver(args.checkpoint, augment=8, threads=args.threads)
+                alone = insts[: args.one_by_one]
+                wall = cpu = 0.0
+                for inst in alone:
+                    sols, w, c = timed_solve_many(solver, [inst])
+                    if not evaluate(inst, sols[0]).feasible:
+                        raise RuntimeError(f"{inst.name}: infeasible solution")
+                    wall, cpu = wall + w, cpu + c
+                print(
+                    f"| {n} | {len(alone)} | {DECODINGS[-1][0]}, one instance at a time | "
+                    f"{wall:.1f} | {cpu:.1f} | {wall / len(alone):.3f} | {len(alone) / cpu:.1f} |"
                 )
     sys.stdout.write(buf.getvalue())
     names = ", ".join(sorted(p.name for p in checkpoint_dir().glob("*.ckpt"))) or "none"
@@ -334,6 +349,13 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=1, help="timing: torch threads")
     parser.add_argument(
+        "--one-by-one",
+        type=int,
+        default=0,
+        metavar="K",
+        help="timing: also decode the first K instances one at a time, as vrp solve does",
+    )
+    parser.add_argument(
         "--time-limit",
         type=float,
         default=None,
@@ -349,6 +371,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.time_limit is not None and not args.time_limit > 0:
         parser.error(f"--time-limit: must be a positive number of seconds, got {args.time_limit}")
+    if not 0 <= args.one_by_one <= args.count:
+        parser.error(f"--one-by-one: must be between 0 and --count, got {args.one_by_one}")
     try:
         parse_variant_list(args.variants)  # a bad name stops here, before any run
         parts = {"references": references, "gaps": gaps, "timing": timing, "roads": roads}

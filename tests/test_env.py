@@ -225,6 +225,35 @@ def test_a_batch_runs_where_its_tensors_are_without_touching_another_device():
     assert env.get_reward(state, actions).device.type == "meta"
 
 
+def test_the_mask_of_one_instance_repeated_for_its_starts_never_copies_its_matrices():
+    # One instance decoded from every start under 8 symmetries is a view with batch stride 0:
+    # reshaping its matrices to read a row each would copy all of them at every step.
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    env = VRPEnv()
+    state = env.reset(VRPGenerator(30, seed=2, pool=POOL)(1))
+    many = repeat_batch(state, 8 * 30)
+    assert many["distance_matrix"].stride(0) == 0
+    many.set("action", torch.arange(240) % 30 + 1)
+    copy = many.apply(lambda x: x.clone())  # the same states, contiguous
+
+    class Largest(TorchDispatchMode):
+        numel = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for t in out if isinstance(out, tuple) else (out,):
+                if isinstance(t, torch.Tensor):
+                    Largest.numel = max(Largest.numel, t.numel())
+            return out
+
+    with Largest():
+        stepped = env.step(many)["next"]
+    N = many["distance_matrix"].shape[-1]
+    assert Largest.numel < 240 * N * N / 8  # rows and masks, not matrices
+    assert torch.equal(stepped["action_mask"], env.step(copy)["next"]["action_mask"])
+
+
 def test_a_batch_moved_with_to_cpu_gives_the_same_rollout():
     td = VRPGenerator(10, seed=4)(8)
     env = VRPEnv()

@@ -502,6 +502,28 @@ def test_a_batch_with_a_time_limit_samples_in_it_and_never_does_worse(shipped, m
         assert evaluate(inst, s).cost <= evaluate(inst, g).cost + 1e-9
 
 
+def test_instances_with_hundreds_of_rollouts_each_are_decoded_one_at_a_time(trained, monkeypatch):
+    import vrp.neural.decode as decode
+
+    policy = load_policy(trained).policy
+    instances = generate_many("vrptw", 40, 3, seed=5)  # 8 x 40 rollouts each
+    together = solve_instances(policy, instances, augment=8, num_starts=8)  # 64 each
+    sizes: list[int] = []
+    real = decode._solve_chunk
+
+    def spy(policy, env, chunk, *args, **kwargs):
+        sizes.append(len(chunk))
+        return real(policy, env, chunk, *args, **kwargs)
+
+    monkeypatch.setattr(decode, "_solve_chunk", spy)
+    alone = solve_instances(policy, instances, augment=8)
+    assert sizes == [1, 1, 1]
+    solve_instances(policy, instances, augment=8, num_starts=8)
+    assert sizes[3:] == [3]
+    for inst, a, b in zip(instances, alone, together, strict=True):
+        assert evaluate(inst, a).cost <= evaluate(inst, b).cost + 1e-9  # every start, or 8
+
+
 def test_sampling_near_zero_temperature_follows_the_greedy_choice(trained):
     policy = load_policy(trained).policy
     instances = generate_many("vrptw", 10, 4, seed=5)
@@ -517,6 +539,20 @@ def test_sampling_near_zero_temperature_follows_the_greedy_choice(trained):
         for _ in range(5)
     ]
     assert any([s.routes for s in h] != [s.routes for s in greedy] for h in hot)
+
+
+def test_a_sampled_step_follows_the_policy_and_never_picks_a_masked_node(monkeypatch):
+    from vrp.neural.policy import sample
+
+    probs = torch.tensor([[0.5, 0.0, 0.3, 0.2, 0.0], [0.0, 0.0, 0.0, 0.0, 1.0]])
+    logp = probs.log().repeat(20_000, 1)
+    torch.manual_seed(3)
+    drawn = sample(logp).view(20_000, 2)
+    freq = torch.stack([torch.bincount(drawn[:, r], minlength=5) / 20_000 for r in (0, 1)])
+    assert torch.allclose(freq, probs, atol=0.015), freq  # 4 standard errors
+    # A uniform draw rounded up to the row's total lands past its last allowed node.
+    monkeypatch.setattr(torch, "rand_like", torch.ones_like)
+    assert sample(probs.log()).tolist() == [0, 4]
 
 
 def test_a_temperature_that_is_not_positive_or_an_unknown_decoding_is_refused(trained):
@@ -724,7 +760,7 @@ def test_device_train_stops_at_its_limit_and_hands_back_a_loadable_checkpoint(tm
     tiny = ["--variant", "cvrp", "--num-loc", "8", "--instances-per-epoch", "32"]
     tiny += ["--batch-size", "16", "--val-per-variant", "1", "--val-time", "0.05"]
     tiny += ["--embed-dim", "32", "--layers", "1", "--no-progress", "--out", str(ckpt)]
-    cmd = [str(root / "scripts" / "device-train"), "run", "25", str(out), "--epochs", "100000"]
+    cmd = [str(root / "scripts" / "device-train"), "run", "40", str(out), "--epochs", "100000"]
     done = subprocess.run(cmd + tiny, env=env, capture_output=True, text=True, timeout=200)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "exited with 124" in done.stderr  # stopped by the limit, not by the epochs

@@ -27,6 +27,11 @@ from vrp.neural.bridge import to_batch, to_solution
 from vrp.neural.policy import Policy
 
 MAX_ROLLOUTS = 4096  # parallel rollouts per chunk (memory: ~100 KB each at n = 100)
+ALONE_FROM = 256
+"""Rollouts per instance from which instances are decoded one at a time: one instance
+repeated for its starts and symmetries shares its matrices (a view), where a chunk of several
+copies them for every rollout; at n = 100 from every start, 17 % less CPU time than chunks
+of five, and as fast at n = 50 (one thread)."""
 MAX_TRIES = 8  # candidates checked by evaluate() before the best one is returned as is
 
 
@@ -50,7 +55,8 @@ def solve_instances(
         num_starts: greedy rollouts per instance and symmetry, each from a different first
             customer; None for one per customer, 1 for a single greedy rollout.
         device: where to decode.
-        max_rollouts: parallel rollouts per chunk (bounds memory).
+        max_rollouts: parallel rollouts per chunk (bounds memory), of instances that have
+            fewer than `ALONE_FROM` each.
         decode: ``"greedy"`` or ``"sampling"`` (each step drawn from the policy's
             distribution, from torch's global random generator).
         temperature: of the sampling (`Policy.forward`).
@@ -68,7 +74,8 @@ def solve_instances(
     env = VRPRules()
     for n, idx in groups.items():
         starts = n if num_starts is None else max(1, min(num_starts, n))
-        chunk = max(1, max_rollouts // (augment * starts))
+        per = augment * starts
+        chunk = 1 if per >= ALONE_FROM else max(1, max_rollouts // per)
         for lo in range(0, len(idx), chunk):
             part = idx[lo : lo + chunk]
             sols = _solve_chunk(
