@@ -550,6 +550,10 @@ def test_a_sampled_step_follows_the_policy_and_never_picks_a_masked_node(monkeyp
     drawn = sample(logp).view(20_000, 2)
     freq = torch.stack([torch.bincount(drawn[:, r], minlength=5) / 20_000 for r in (0, 1)])
     assert torch.allclose(freq, probs, atol=0.015), freq  # 4 standard errors
+    low = sample(probs.log().bfloat16().repeat(500, 1))  # as under bf16 autocast
+    assert low.dtype == torch.int64 and bool(
+        (probs.repeat(500, 1)[torch.arange(1000), low] > 0).all()
+    )
     # A uniform draw rounded up to the row's total lands past its last allowed node.
     monkeypatch.setattr(torch, "rand_like", torch.ones_like)
     assert sample(probs.log()).tolist() == [0, 4]

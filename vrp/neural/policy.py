@@ -182,7 +182,7 @@ def sample(logp: Tensor) -> Tensor:
     distribution as ``torch.multinomial(logp.exp(), 1)``, about 8 times faster on one CPU
     thread at N = 100 (a decode calls it at every step).
     """
-    logp = logp.detach()  # indices carry no gradient: no graph for the draw
+    logp = logp.detach().float()  # no gradient through the draw; float32 sums under autocast
     cum = logp.exp().cumsum(-1)
     u = torch.rand_like(cum[:, -1:]) * cum[:, -1:]
     a = torch.searchsorted(cum, u, right=True)[:, 0].clamp_max(cum.shape[-1] - 1)
