@@ -282,7 +282,7 @@ def _digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-NEURAL_ENGINES = ("neural", "neural+pyvrp")  # engines that take --checkpoint
+NEURAL_ENGINES = ("neural", "neural-greedy", "neural+pyvrp")  # engines that take --checkpoint
 
 
 def provenance(
@@ -326,7 +326,11 @@ def solve(
     ],
     solver: Annotated[
         str,
-        typer.Option("--solver", "-s", help="auto, pyvrp, hgs, ortools, neural or neural+pyvrp."),
+        typer.Option(
+            "--solver",
+            "-s",
+            help="auto, pyvrp, hgs, ortools, neural, neural-greedy or neural+pyvrp.",
+        ),
     ] = "auto",
     time_limit: Annotated[
         float,
@@ -372,7 +376,14 @@ def solve(
 ) -> None:
     """Solve an instance; print a summary, write the solution, draw the routes."""
     from vrp.formats.io import solution_to_dict
-    from vrp.solvers import Interrupt, get_solver, solve, solver_names, stop_on_interrupt
+    from vrp.solvers import (
+        Interrupt,
+        get_solver,
+        preset_names,
+        solve,
+        solver_names,
+        stop_on_interrupt,
+    )
 
     if not (time_limit > 0 and math.isfinite(time_limit)):
         raise InputError(
@@ -390,9 +401,11 @@ def solve(
     for path, option in ((out, "--out"), (plot, "--plot"), (map_html, "--map")):
         check_not_input(path, [instance, checkpoint], option)
     settings: dict[str, Any] = {}
-    if checkpoint is not None and solver in solver_names():  # get_solver names a wrong --solver
+    known = solver in solver_names() or solver in preset_names()  # else get_solver says why
+    if checkpoint is not None and known:
         if solver not in NEURAL_ENGINES:
-            raise InputError("only with --solver neural or neural+pyvrp", field="--checkpoint")
+            engines = ", ".join(NEURAL_ENGINES)
+            raise InputError(f"only with --solver {engines}", field="--checkpoint")
         if not checkpoint.is_file():
             raise InputError("no such checkpoint file", field="--checkpoint", path=str(checkpoint))
         settings["checkpoint"] = checkpoint

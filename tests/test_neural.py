@@ -686,6 +686,42 @@ def test_the_gap_table_of_a_checkpoint_is_measured_against_the_committed_referen
     assert "1 instances per variant" in done.stdout and "1 epochs" in done.stdout
 
 
+def test_neural_greedy_is_the_neural_solver_without_sampling_in_solve_and_benchmark(tmp_path):
+    import subprocess
+    import sys
+
+    from vrp.benchmark import runner as bm
+    from vrp.solvers import get_solver, solver_names
+
+    engine = get_solver("neural-greedy", threads=1)
+    assert isinstance(engine, NeuralSolver) and engine.temperature is None
+    assert "neural-greedy" not in solver_names()  # not a column of `vrp variants`
+    with pytest.raises(InputError, match="neural-greedy"):
+        get_solver("neural-greed")
+
+    root, out = Path(__file__).resolve().parents[1], tmp_path / "greedy"
+    cmd = [sys.executable, "-m", "cli.main", "benchmark", "--generate", "cvrp:8:2"]
+    cmd += ["--generate-seed", "1", "--solvers", "neural-greedy", "--time-limit", "0.5"]
+    done = subprocess.run([*cmd, "--no-plot", "--out", str(out)], cwd=root, text=True,
+                          capture_output=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    runs = bm.read_records(out)
+    insts = generate_many("cvrp", 8, 2, seed=1)
+    greedy = NeuralSolver(temperature=None, threads=1).solve_many(insts)
+    for r, inst, sol in zip(runs, insts, greedy, strict=True):
+        assert r["solver"] == "neural-greedy" and r["decoding"] == "8 symmetries x every start"
+        assert r["cost"] == pytest.approx(evaluate(inst, sol).cost)
+        assert r["versions"]["torch"] == torch.__version__
+
+    ckpt = checkpoint_dir() / "campaign" / "all-n20.ckpt"  # one that is never picked
+    args = ["solve", str(out / "instances" / f"{runs[0]['instance']}.json"), "--solver"]
+    args += ["neural-greedy", "--checkpoint", str(ckpt), "--time-limit", "1"]
+    result = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "sol.json")])
+    assert result.exit_code == 0, result.output
+    sol = json.loads((tmp_path / "sol.json").read_text())
+    assert sol["checkpoint"]["name"] == "all-n20.ckpt" and sol["solver"] == "neural"
+
+
 def test_a_missing_neural_run_is_decoded_by_vrp_benchmark_in_a_batch_and_the_table_reads_it(
     tmp_path, monkeypatch
 ):

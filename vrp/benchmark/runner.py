@@ -731,6 +731,7 @@ ENGINE_PACKAGES = {
     "hgs": ["hygese"],
     "auto": ["pyvrp", "ortools", "hygese"],
     "neural": ["torch", "rl4co"],
+    "neural-greedy": ["torch", "rl4co"],
     "neural+pyvrp": ["torch", "pyvrp"],
 }
 """The packages behind each engine, for the versions every summary and reference states."""

@@ -16,7 +16,7 @@ from vrp.solvers.base import (
     refusal,
     stop_on_interrupt,
 )
-from vrp.solvers.registry import get_solver, solver_names
+from vrp.solvers.registry import get_solver, preset_names, solver_names
 from vrp.solvers.run import run_solver, solve
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "SolveResult",
     "Solver",
     "get_solver",
+    "preset_names",
     "refusal",
     "run_solver",
     "solve",

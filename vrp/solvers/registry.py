@@ -24,9 +24,22 @@ _ENGINES: dict[str, tuple[str, str]] = {
 }
 
 
+_PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
+    "neural-greedy": ("neural", {"temperature": None}),
+}
+"""Names of a registered engine with some settings fixed: ``neural-greedy`` is the neural
+solver without sampling rounds (the greedy decodes alone, as the gap tables measure it).
+`get_solver` makes them; `solver_names` does not list them (`vrp variants` shows their engine)."""
+
+
 def solver_names() -> list[str]:
     """Names of the registered solvers."""
     return list(_ENGINES)
+
+
+def preset_names() -> list[str]:
+    """Names of the presets (`_PRESETS`), which `get_solver` takes as well."""
+    return list(_PRESETS)
 
 
 def get_solver(name: str, **settings: Any) -> Solver:
@@ -36,11 +49,15 @@ def get_solver(name: str, **settings: Any) -> Solver:
     Raises:
         InputError: an unknown solver, or a setting that the engine does not have.
     """
+    if name in _PRESETS:
+        engine, fixed = _PRESETS[name]
+        return get_solver(engine, **{**fixed, **settings})
     try:
         module, cls_name = _ENGINES[name]
     except KeyError:
+        names = ", ".join([*_ENGINES, *_PRESETS])
         raise InputError(
-            f"unknown solver {name!r}; choose from {', '.join(_ENGINES)}", field="--solver"
+            f"unknown solver {name!r}; choose from {names}", field="--solver"
         ) from None
     cls = getattr(importlib.import_module(module), cls_name)
     known = _settings(cls)
