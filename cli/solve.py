@@ -282,7 +282,7 @@ def _digest(path: Path) -> str:
     return h.hexdigest()[:16]
 
 
-NEURAL_ENGINES = ("neural", "neural-greedy", "neural+pyvrp")  # engines that take --checkpoint
+NEURAL_ENGINES = ("neural", "neural+pyvrp")  # engines that take --checkpoint, and their presets
 
 
 def provenance(
@@ -378,6 +378,7 @@ def solve(
     from vrp.formats.io import solution_to_dict
     from vrp.solvers import (
         Interrupt,
+        base_engine,
         get_solver,
         preset_names,
         solve,
@@ -401,10 +402,10 @@ def solve(
     for path, option in ((out, "--out"), (plot, "--plot"), (map_html, "--map")):
         check_not_input(path, [instance, checkpoint], option)
     settings: dict[str, Any] = {}
-    known = solver in solver_names() or solver in preset_names()  # else get_solver says why
-    if checkpoint is not None and known:
-        if solver not in NEURAL_ENGINES:
-            engines = ", ".join(NEURAL_ENGINES)
+    names = [*solver_names(), *preset_names()]
+    if checkpoint is not None and solver in names:  # else get_solver names a wrong --solver
+        if base_engine(solver) not in NEURAL_ENGINES:
+            engines = ", ".join(n for n in names if base_engine(n) in NEURAL_ENGINES)
             raise InputError(f"only with --solver {engines}", field="--checkpoint")
         if not checkpoint.is_file():
             raise InputError("no such checkpoint file", field="--checkpoint", path=str(checkpoint))

@@ -731,10 +731,10 @@ ENGINE_PACKAGES = {
     "hgs": ["hygese"],
     "auto": ["pyvrp", "ortools", "hygese"],
     "neural": ["torch", "rl4co"],
-    "neural-greedy": ["torch", "rl4co"],
     "neural+pyvrp": ["torch", "pyvrp"],
 }
-"""The packages behind each engine, for the versions every summary and reference states."""
+"""The packages behind each engine (a preset's are its engine's), for the versions every
+summary and reference states."""
 
 
 @functools.cache
@@ -746,8 +746,11 @@ def engine_versions(solvers: Iterable[str]) -> dict[str, str]:
     """Package -> installed version, for the packages behind ``solvers``."""
     from importlib import metadata
 
+    from vrp.solvers.registry import base_engine
+
     out = {}
-    for pkg in dict.fromkeys(p for s in solvers for p in ENGINE_PACKAGES.get(s, [])):
+    packages = (p for s in solvers for p in ENGINE_PACKAGES.get(base_engine(s), []))
+    for pkg in dict.fromkeys(packages):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:

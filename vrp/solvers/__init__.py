@@ -16,10 +16,11 @@ from vrp.solvers.base import (
     refusal,
     stop_on_interrupt,
 )
-from vrp.solvers.registry import get_solver, preset_names, solver_names
+from vrp.solvers.registry import base_engine, get_solver, preset_names, solver_names
 from vrp.solvers.run import run_solver, solve
 
 __all__ = [
+    "base_engine",
     "DEFAULT_WALL_CAP_FACTOR",
     "Budget",
     "Interrupt",

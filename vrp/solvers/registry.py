@@ -42,6 +42,11 @@ def preset_names() -> list[str]:
     return list(_PRESETS)
 
 
+def base_engine(name: str) -> str:
+    """The registered engine behind ``name``: a preset's engine, else ``name`` itself."""
+    return _PRESETS[name][0] if name in _PRESETS else name
+
+
 def get_solver(name: str, **settings: Any) -> Solver:
     """The engine ``name``, made with ``settings`` (its constructor's keyword arguments,
     e.g. ``get_solver("neural", checkpoint=path)``).
