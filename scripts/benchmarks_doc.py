@@ -22,7 +22,9 @@ alone (never from ``results/``), so a fresh clone rebuilds it byte for byte:
   ``--neural-only`` first copies them from ``results/hybrid/`` (``table.md``, ``pareto.png``:
   the output of ``scripts/hybrid_pareto.py``), when present;
 - the model's scores as PyVRP's neighbourhood, ``docs/data/benchmarks/neural-neighbours.md``
-  (the output of ``scripts/neural_neighbours.py``), quoted.
+  (the output of ``scripts/neural_neighbours.py``), quoted;
+- the model choosing what PyVRP ruins, ``docs/data/benchmarks/neural-ruin.md`` (the output of
+  ``scripts/neural_ruin.py``), quoted.
 
 Sets come in the order of ``scripts/run_benchmarks`` (`ORDER`), then any other by name. A
 rerun of one set rewrites its own files only, so only its section and overview row change.
@@ -67,6 +69,8 @@ HYBRID = RECORDS + "/hybrid-pareto.md"
 HYBRID_PLOT = RECORDS + "/hybrid-pareto.png"
 NEIGHBOURS = RECORDS + "/neural-neighbours.md"
 """The model's scores as PyVRP's neighbourhood (scripts/neural_neighbours.py), quoted."""
+RUIN = RECORDS + "/neural-ruin.md"
+"""The model choosing what PyVRP ruins (scripts/neural_ruin.py), quoted."""
 ROW_MARK = ("<!-- overview: ", " -->")
 """How the first line of a legacy section holds the set's overview row."""
 
@@ -265,6 +269,13 @@ its 20 nearest, the model's 20 (scoring charged to the budget), the model's 20 w
 free, and PyVRP's 40 nearest of which the model keeps 20 (charged). Quoted from
 `docs/data/benchmarks/neural-neighbours.md`, the output of `scripts/neural_neighbours.py`; a
 cell is missing where scoring took the whole budget (at n = 200, 0.33 to 0.43 CPU s)."""
+RUIN_TITLE = "The model choosing what PyVRP ruins at equal CPU time"
+RUIN_INTRO = """\
+PyVRP's own loop against a ruin and recreate of ours handed to PyVRP's iterated local search
+(docs/solvers.md, "The model choosing what to ruin"): k customers drawn uniformly, by their
+mean distance to their route neighbours, or by their mean -log p under the model (scoring
+charged to the budget). Quoted from `docs/data/benchmarks/neural-ruin.md`, the output of
+`scripts/neural_ruin.py`; (it) is the mean number of iterations of the search."""
 
 
 def neural_gaps(root: Path = ROOT, folder: str = gap_table.RUNS, command: str = NEURAL_RUNS) -> str:
@@ -320,6 +331,8 @@ def neural_section(root: Path) -> list[str]:
     if (root / NEIGHBOURS).is_file():
         body = (root / NEIGHBOURS).read_text().strip()
         bodies[NEIGHBOURS_TITLE] = NEIGHBOURS_INTRO + "\n\n" + body
+    if (root / RUIN).is_file():
+        bodies[RUIN_TITLE] = RUIN_INTRO + "\n\n" + (root / RUIN).read_text().strip()
     parts = [NEURAL_INTRO]
     for title, body in bodies.items():
         parts += [f"### {title}", "", body, ""]

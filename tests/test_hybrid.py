@@ -283,6 +283,10 @@ def test_the_neighbourhood_study_script_measures_every_arm(tmp_path):
          "error: missing.ckpt: no such checkpoint file"),
         ("hybrid_pareto.py", ["--variants", "cvrp,nope", "--count", "1"],
          "error: variant: unknown variant 'nope'"),
+        ("neural_ruin.py", ["--size", "10", "--count", "1", "--variants", "nope"],
+         "error: variant: unknown variant 'nope'"),
+        ("neural_ruin.py", ["--size", "10", "--count", "1", "--checkpoint", "missing.ckpt"],
+         "error: missing.ckpt: no such checkpoint file"),
     ],
 )  # fmt: skip
 def test_the_neighbourhood_and_pareto_scripts_name_a_bad_input_in_one_line(script, args, message):
@@ -298,3 +302,80 @@ def test_the_neighbourhood_and_pareto_scripts_name_a_bad_input_in_one_line(scrip
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
     assert done.stderr.startswith(message)
+
+
+# -- the model choosing what to ruin (scripts/neural_ruin.py) ---------------------------------
+
+
+def _ruin_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "neural_ruin.py"
+    spec = importlib.util.spec_from_file_location("neural_ruin", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("variant", ["cvrp", "vrptw", "mdvrptw", "ovrpb"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_ruin_and_recreate_step_keeps_every_customer_exactly_once(variant: str, weighted: bool):
+    import numpy as np
+    from pyvrp import RandomNumberGenerator, SolveParams
+    from pyvrp import Solution as PyVRPSolution
+    from pyvrp.PenaltyManager import PenaltyManager
+    from pyvrp.search import LocalSearch, PerturbationManager, compute_neighbours
+
+    ruin = _ruin_module()
+    inst = generate(variant, 30, seed=6)
+    data, _ = _pyvrp_data(inst)
+    params = SolveParams()
+    rng = RandomNumberGenerator(seed=1)
+    ls = LocalSearch(data, rng, compute_neighbours(data), PerturbationManager(params.perturbation))
+    for op in params.operators:
+        if op.supports(data):
+            ls.add_operator(op(data))
+    cost = PenaltyManager(params.penalty.midpoint_penalties(data), params.penalty).cost_evaluator()
+    D = inst.num_depots
+    weigh = ruin.edge_weights(inst.distances[D:, D:]) if weighted else None
+    step = ruin.RuinRecreate(data, ls, weigh, seed=2)
+    solution = ls(PyVRPSolution.make_random(data, rng), cost, exhaustive=True)
+    for _ in range(5):
+        solution = step(solution, cost)
+        visits = sorted(a.idx for r in solution.routes() for a in r if a.is_client())
+        assert visits == list(range(inst.num_customers))
+        assert solution.is_complete()
+    assert np.isfinite(cost.penalised_cost(solution))
+
+
+def test_the_ruin_weights_favour_a_customer_on_dear_edges_and_one_alone_in_its_route():
+    import numpy as np
+
+    ruin = _ruin_module()
+    cost = np.ones((5, 5))
+    cost[1, 2] = cost[2, 1] = 9.0
+    # routes as (vehicle type, depot, customers): 0-1-2-3 and 4 alone
+    w = ruin.edge_weights(cost)([(0, 0, [0, 1, 2, 3]), (0, 0, [4])])
+    assert w[1] == w[2] == pytest.approx(5.0, abs=1e-5)  # one edge of 1 and one of 9
+    assert w[0] == w[3] == pytest.approx(1.0, abs=1e-5)
+    assert w[4] == pytest.approx(w.max())  # alone: the largest weight seen
+
+
+def test_the_ruin_study_script_measures_every_arm():
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "scripts/neural_ruin.py", "--variants", "cvrp", "--size", "10",
+         "--budgets", "0.05", "--count", "1", "--seeds", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout  # fmt: skip
+    header = next(line for line in out.splitlines() if line.startswith("| variant"))
+    assert header.split("|")[3:7] == [" pyvrp ", " random ruin ", " distance ruin ", " model ruin "]
+    row = next(line for line in out.splitlines() if line.startswith("| cvrp | 0.05 |"))
+    assert "0.00 %" in row  # the best run of the instance is the reference
+    assert " it)" in row
