@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
 
+from vrp.benchmark.arguments import positive_floats, positive_ints
 from vrp.benchmark.report import markdown_table
 from vrp.benchmark.runner import WALL_CAP_FACTOR, code_version, machine, machine_text
 from vrp.errors import InputError
@@ -72,20 +73,6 @@ class Run:
     @property
     def applicable(self) -> bool:
         return self.cpu_s is not None
-
-
-def _floats(text: str) -> list[float]:
-    try:
-        values = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers like 0.1,0.3, got {text!r}") from None
-    if not values or any(not v > 0 for v in values):
-        raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
-    return values
-
-
-def _ints(text: str) -> list[int]:
-    return [int(v) for v in _floats(text)]
 
 
 def _cost(inst: Instance, sol: Solution | None) -> float | None:
@@ -259,8 +246,8 @@ def plot(overall: dict[int, dict[tuple, Cell]], path: Path) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--variants", default=DEFAULT_VARIANTS, help="comma-separated variant names")
-    p.add_argument("--sizes", type=_ints, default=[100], help="customers, e.g. 100,200,500")
-    p.add_argument("--budgets", type=_floats, default=[0.1, 0.3, 1.0, 3.0], help="CPU s")
+    p.add_argument("--sizes", type=positive_ints, default=[100], help="customers, e.g. 100,200,500")
+    p.add_argument("--budgets", type=positive_floats, default=[0.1, 0.3, 1.0, 3.0], help="CPU s")
     p.add_argument("--count", type=int, default=4, help="instances per variant and size")
     p.add_argument("--seed", type=int, default=0, help="PyVRP's seed")
     p.add_argument(

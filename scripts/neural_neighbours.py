@@ -37,6 +37,7 @@ from statistics import mean
 
 import numpy as np
 
+from vrp.benchmark.arguments import positive_floats, positive_ints
 from vrp.benchmark.report import markdown_table
 from vrp.benchmark.runner import code_version, machine, machine_text
 from vrp.errors import InputError
@@ -48,16 +49,6 @@ from vrp.solvers import Budget
 from vrp.solvers.pyvrp import PyVRPSolver, proximity_neighbours
 
 DEFAULT_VARIANTS = "cvrp,vrptw,vrpb,vrpmbtw,mdvrptw,ovrpltw"
-
-
-def _list(text: str, kind=float) -> list:
-    try:
-        values = [kind(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers like 0.3,1, got {text!r}") from None
-    if not values or any(not v > 0 for v in values):
-        raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
-    return values
 
 
 def top_k(scores: np.ndarray, k: int) -> list[list[int]]:
@@ -120,8 +111,8 @@ def measure(inst: Instance, policy, args) -> list[tuple[str, float, float | None
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--variants", default=DEFAULT_VARIANTS, help="comma-separated variant names")
-    p.add_argument("--sizes", type=lambda t: _list(t, int), default=[100, 200])
-    p.add_argument("--budgets", type=_list, default=[0.3, 1.0], help="CPU s per run")
+    p.add_argument("--sizes", type=positive_ints, default=[100, 200])
+    p.add_argument("--budgets", type=positive_floats, default=[0.3, 1.0], help="CPU s per run")
     p.add_argument("--count", type=int, default=3, help="instances per variant and size")
     p.add_argument("--seeds", type=int, default=3, help="PyVRP seeds per arm")
     p.add_argument("--k", type=int, default=20, help="neighbours per customer")

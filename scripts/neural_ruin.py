@@ -41,6 +41,7 @@ from statistics import mean
 
 import numpy as np
 
+from vrp.benchmark.arguments import positive_floats
 from vrp.benchmark.report import markdown_table
 from vrp.benchmark.runner import code_version, machine, machine_text
 from vrp.errors import InputError
@@ -158,21 +159,11 @@ def run(inst: Instance, budget: float, seed: int, arm: str, weigh) -> tuple[floa
     return (ev.cost if ev is not None and ev.feasible else None), result.num_iterations
 
 
-def _list(text: str) -> list[float]:
-    try:
-        values = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers like 0.3,1, got {text!r}") from None
-    if not values or any(not v > 0 for v in values):
-        raise argparse.ArgumentTypeError(f"expected positive numbers, got {text!r}")
-    return values
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--variants", default="cvrp,vrptw,vrpb,vrpmbtw,mdvrptw,ovrpltw")
     p.add_argument("--size", type=int, default=100, help="customers per instance")
-    p.add_argument("--budgets", type=_list, default=[0.3, 1.0], help="CPU s per run")
+    p.add_argument("--budgets", type=positive_floats, default=[0.3, 1.0], help="CPU s per run")
     p.add_argument("--count", type=int, default=3, help="instances per variant")
     p.add_argument("--seeds", type=int, default=3, help="seeds per arm")
     p.add_argument("--checkpoint", help="policy (default: the one `vrp solve` picks)")

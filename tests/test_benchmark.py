@@ -673,3 +673,29 @@ def test_the_sampled_neural_table_covers_every_variant_and_quotes_greedy_on_its_
     assert len(same) == 480
     line = script.greedy_on_the_same(ROOT)
     assert line in section and "(240 instances)" in line
+
+
+@pytest.mark.parametrize(
+    "text, ints, floats",
+    [
+        ("100,200", [100, 200], [100.0, 200.0]),
+        ("0.3, 1,", None, [0.3, 1.0]),  # spaces and a trailing comma are fine; 0.3 is no int
+        ("1.5", None, [1.5]),  # a fraction is refused as a size, not rounded down
+        ("0,1", None, None),  # zero is not positive
+        ("-2", None, None),
+        ("nan", None, None),
+        ("a,b", None, None),
+        ("", None, None),
+    ],
+)  # fmt: skip
+def test_the_study_scripts_take_comma_separated_positive_numbers(text, ints, floats):
+    import argparse
+
+    from vrp.benchmark.arguments import positive_floats, positive_ints
+
+    for parse, want in ((positive_ints, ints), (positive_floats, floats)):
+        if want is None:
+            with pytest.raises(argparse.ArgumentTypeError):
+                parse(text)
+        else:
+            assert parse(text) == want
