@@ -375,6 +375,13 @@ def test_the_best_fitting_checkpoint_is_picked(trained, tmp_path):
         pick_checkpoint(generate("cvrp", 5), tmp_path / "empty")
 
 
+def test_the_shipped_models_are_picked_by_size_all_n100_from_71_customers(shipped):
+    # docs/neural.md, "Results": the nearest training size by ratio, 50 or 100
+    sizes = (20, 70, 71, 200)
+    picked = [pick_checkpoint(generate("vrptw", n), checkpoint_dir()).name for n in sizes]
+    assert picked == ["all-n50.ckpt", "all-n50.ckpt", "all-n100.ckpt", "all-n100.ckpt"]
+
+
 # -- solving ----------------------------------------------------------------------------------
 
 
