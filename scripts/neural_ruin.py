@@ -11,7 +11,7 @@ management and acceptance) a search method of its own: each iteration removes k 
 (k drawn from 5 to 20) from the current solution, puts each back where it adds the least
 distance (in random order; capacity, windows and the rest are left to the penalised local
 search that follows), then runs PyVRP's local search over the whole solution
-(``exhaustive=True``). Three arms, each at each budget for PyVRP seeds 0 to seeds - 1:
+(``exhaustive=True``). Four arms, each at each budget for PyVRP seeds 0 to seeds - 1:
 
 - **pyvrp**: PyVRP's own loop (its perturbation, its 50 nearest neighbours), as
   `PyVRPSolver` runs it;
