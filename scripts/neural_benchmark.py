@@ -3,11 +3,11 @@
 The gap table (docs/benchmarks.md, "Neural solver against PyVRP on generated instances") is
 a use of ``vrp benchmark``: the first 10 instances of ``vrp generate --seed 1`` per variant
 and size (apart from training and validation), decoded by the neural solver in one batch per
-variant and size, their records committed in ``docs/data/neural/runs.jsonl``::
+variant and size, their records committed in ``docs/data/neural-greedy/runs.jsonl``::
 
     vrp benchmark --generate all:50:10 --generate all:100:10 --generate-seed 1 \\
-        --solvers neural --time-limit 10 --reference stored:pyvrp@10 --no-plot \\
-        --out docs/data/neural
+        --solvers neural-greedy --time-limit 10 --reference stored:pyvrp@10 --no-plot \\
+        --out docs/data/neural-greedy
 
 which runs nothing when every run is stored and decodes (and appends) those it lacks; the
 table is made from the stored records alone (`vrp.benchmark.gap_table`) by

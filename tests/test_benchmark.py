@@ -638,9 +638,15 @@ def test_the_neural_table_in_the_docs_is_made_from_the_committed_records_alone(m
 
     monkeypatch.setattr(ReferenceStore, "add", _refuse)
     monkeypatch.setattr(NeuralSolver, "solve_many", _refuse)
-    runs = gap_table.read_runs(ROOT / gap_table.RUNS, "neural")
+    runs = gap_table.read_runs(ROOT / gap_table.RUNS, gap_table.SOLVER)
     table = gap_table.gap_table(runs, ReferenceStore(ROOT / COMMITTED), "pyvrp", 10)
     assert len(table.rows) == 96 and table.unmatched == 0 and len(runs) == 960
+    assert {r["decoding"] for r in runs} == {"8 symmetries x every start"}
+    # each size decoded by the model `vrp solve` picks for it
+    assert {(r["num_customers"], r["checkpoint"]) for r in runs} == {
+        (50, "all-n50.ckpt"),
+        (100, "all-n100.ckpt"),
+    }
     doc = (ROOT / "docs" / "benchmarks.md").read_text()
     sampled_title = "### " + _doc_script().SAMPLED_TITLE
     section = doc[doc.index("### Gap to PyVRP") : doc.index(sampled_title)]
@@ -666,8 +672,9 @@ def test_the_sampled_neural_table_covers_every_variant_and_quotes_greedy_on_its_
     doc = (ROOT / "docs" / "benchmarks.md").read_text()
     section = doc[doc.index("### " + script.SAMPLED_TITLE) : doc.index("### Decoding time")]
     assert _table_lines(gap_table.markdown(table, "", [])) == _table_lines(section)
-    # the greedy line is the greedy table's runs on these instances alone
-    greedy = gap_table.read_runs(ROOT / gap_table.RUNS, "neural")
+    # the greedy line is the same model's greedy runs on these instances alone
+    greedy = gap_table.read_runs(ROOT / gap_table.EARLIER_RUNS, "neural")
+    assert {r["checkpoint_digest"] for r in greedy} == {r["checkpoint_digest"] for r in runs}
     digests = {r["instance_digest"] for r in runs}
     same = [r for r in greedy if r["instance_digest"] in digests]
     assert len(same) == 480

@@ -32,9 +32,14 @@ from vrp.benchmark.runner import latest_by_key, read_records
 from vrp.model.variants import parse_variant_list
 from vrp.solvers.base import DEFAULT_WALL_CAP_FACTOR
 
-RUNS = "docs/data/neural"
+RUNS = "docs/data/neural-greedy"
 """The `vrp benchmark` folder of the neural table, relative to the checkout: only its
 ``runs.jsonl`` is committed (``docs/data/README.md``)."""
+SOLVER = "neural-greedy"
+"""The engine of the neural table's runs: the greedy decode alone, what the model has learnt."""
+EARLIER_RUNS = "docs/data/neural"
+"""The neural table's runs of the shipped model before (the campaign at epoch 315, at both
+sizes), decoded greedily as ``neural`` was before it sampled; the sampled table's model."""
 
 
 @dataclass(frozen=True)
