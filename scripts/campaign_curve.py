@@ -10,10 +10,17 @@ line reaches that validation gap. ``--plot FILE`` draws the blocks and the line:
         --block 10 --at 0.066 --plot docs/data/neural-gaps/campaign-curve.png
 
 The validation gap (greedy, no symmetries, against PyVRP at 1 s) is not the gap of the test
-table (8 symmetries x every start, against PyVRP at 10 s); ``--at`` takes a validation gap,
-so a target of the test table is first carried over by the ratio of the two measured at one
-epoch (docs/neural.md, "The campaign"). A power law with no floor is the optimistic reading:
-a curve that flattens towards a floor above the target never reaches it.
+table (8 symmetries x every start, against PyVRP at 10 s); ``--at`` takes a validation gap.
+``--shipped EPOCH:GAP`` (repeated) names a shipped checkpoint, the mean of the ``--block``
+epochs' weights up to EPOCH, and its test gap; the script prints each one's ratio of test gap
+to the mean validation gap of those epochs, and with ``--target GAP`` (a test gap) carries the
+target over to the validation curve by their mean ratio and prints the hours for it::
+
+    python3 scripts/campaign_curve.py checkpoints/campaign/all-n50.csv --from-epoch 52 \\
+        --shipped 232:0.0637 --shipped 289:0.0613 --target 0.05
+
+A power law with no floor is the optimistic reading: a curve that flattens towards a floor
+above the target never reaches it.
 """
 
 from __future__ import annotations
@@ -39,6 +46,34 @@ def blocks(rows: list[dict[str, str]], first: int, size: int) -> list[Block]:
     return out
 
 
+def shipped_ratios(
+    rows: list[dict[str, str]], shipped: list[tuple[int, float]], size: int
+) -> list[tuple[int, float, float]]:
+    """``(epoch, test gap, mean validation gap of the ``size`` epochs up to it)`` per shipped
+    checkpoint."""
+    val = {int(r["epoch"]): float(r["val_gap"]) for r in rows}
+    out = []
+    for epoch, test in shipped:
+        span = range(epoch - size + 1, epoch + 1)
+        missing = [e for e in span if e not in val]
+        if missing:
+            raise ValueError(f"--shipped {epoch}: no row for epoch {missing[0]}")
+        out.append((epoch, test, statistics.mean(val[e] for e in span)))
+    return out
+
+
+def epoch_gap(text: str) -> tuple[int, float]:
+    """``EPOCH:GAP`` of ``--shipped``, the gap a fraction (0.0555 for 5.55%)."""
+    epoch, sep, gap = text.partition(":")
+    try:
+        pair = int(epoch), float(gap)
+    except ValueError:
+        pair = None
+    if not sep or pair is None or not 0 < pair[1] < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected EPOCH:GAP, e.g. 548:0.0555")
+    return pair
+
+
 def fit(points: list[tuple[float, float]]) -> tuple[float, float]:
     """``(a, b)`` of ``gap = a * hours ** -b``, least squares in log-log."""
     xs = [math.log(h) for h, _ in points]
@@ -56,8 +91,20 @@ def main() -> None:
     parser.add_argument("--from-epoch", type=int, default=1)
     parser.add_argument("--block", type=int, default=10)
     parser.add_argument("--at", type=float, action="append", default=[], help="a validation gap")
+    parser.add_argument(
+        "--shipped",
+        type=epoch_gap,
+        action="append",
+        default=[],
+        help="EPOCH:GAP, a shipped mean of --block epochs and its test gap (repeatable)",
+    )
+    parser.add_argument(
+        "--target", type=float, default=None, help="a test gap, carried over by --shipped"
+    )
     parser.add_argument("--plot", type=Path, default=None)
     args = parser.parse_args()
+    if args.target is not None and not args.shipped:
+        parser.error("--target needs --shipped, the test gaps to carry it over by")
     with args.csv.open() as fh:
         rows = list(csv.DictReader(fh))
     bs = blocks(rows, args.from_epoch, args.block)
@@ -69,6 +116,22 @@ def main() -> None:
     for e0, e1, h, g in bs:
         print(f"| {e0}-{e1} | {h:.1f} | {100 * g:.2f}% | {100 * a * h**-b:.2f}% |")
     print(f"\nfit: gap = {a:.4f} * hours ^ -{b:.3f} over epochs {bs[0][0]}-{bs[-1][1]}")
+    try:
+        ships = shipped_ratios(rows, args.shipped, args.block)
+    except ValueError as e:
+        parser.error(f"{args.csv}: {e}")
+    if ships:
+        print("\n| shipped epoch | test gap | mean validation gap of its epochs | ratio |")
+        print("|---|---|---|---|")
+        for epoch, test, val in ships:
+            print(f"| {epoch} | {100 * test:.2f}% | {100 * val:.2f}% | {test / val:.3f} |")
+    if args.target is not None:
+        ratio = statistics.mean(test / val for _, test, val in ships)
+        args.at.append(args.target / ratio)
+        print(
+            f"\ntest gap {100 * args.target:.2f}% is validation gap {100 * args.at[-1]:.2f}% "
+            f"(the mean ratio, {ratio:.3f})"
+        )
     for target in args.at:
         hours = (a / target) ** (1 / b)
         print(f"validation gap {100 * target:.2f}% at {hours:,.0f} training hours")

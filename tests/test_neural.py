@@ -915,3 +915,45 @@ def test_checkpoints_of_different_models_or_runs_are_not_averaged(trained):
         average_weights([fork, one])
     with pytest.raises(InputError, match="no checkpoint"):
         average_weights([])
+
+
+def _curve(tmp_path, *args):
+    import subprocess
+
+    rows = ["epoch,train_s,val_gap"]
+    for e in range(1, 41):  # gap = 0.2 * hours ** -0.2, an hour an epoch
+        rows.append(f"{e},{3600 * e},{0.2 * e**-0.2}")
+    path = tmp_path / "run.csv"
+    path.write_text("\n".join(rows) + "\n")
+    script = Path(__file__).resolve().parents[1] / "scripts" / "campaign_curve.py"
+    return subprocess.run(
+        [sys.executable, str(script), str(path), "--block", "1", *args],
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_the_campaign_curve_carries_a_test_target_over_by_the_shipped_ratios(tmp_path):
+    # shipped means of 1 epoch at epochs 10 and 20, testing at half their validation gap
+    half = [f"{e}:{0.1 * e**-0.2}" for e in (10, 20)]
+    done = _curve(tmp_path, "--shipped", half[0], "--shipped", half[1], "--target", "0.05")
+    assert done.returncode == 0, done.stderr
+    assert "fit: gap = 0.2000 * hours ^ -0.200" in done.stdout
+    assert "| 10 | " in done.stdout and "| 0.500 |" in done.stdout
+    # 5 % on the test table is 10 % on the validation curve: 0.2 * h ** -0.2 = 0.1 at h = 32
+    assert "test gap 5.00% is validation gap 10.00% (the mean ratio, 0.500)" in done.stdout
+    assert "validation gap 10.00% at 32 training hours" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (["--target", "0.05"], "--target needs --shipped"),
+        (["--shipped", "10"], "expected EPOCH:GAP"),
+        (["--shipped", "10:5.5"], "expected EPOCH:GAP"),  # a percentage, not a fraction
+        (["--shipped", "99:0.05"], "--shipped 99: no row for epoch 99"),
+    ],
+)
+def test_the_campaign_curve_refuses_a_shipped_checkpoint_it_cannot_read(tmp_path, args, said):
+    done = _curve(tmp_path, *args)
+    assert done.returncode == 2 and said in done.stderr
