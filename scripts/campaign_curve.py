@@ -14,7 +14,8 @@ table (8 symmetries x every start, against PyVRP at 10 s); ``--at`` takes a vali
 ``--shipped EPOCH:GAP`` (repeated) names a shipped checkpoint, the mean of the ``--block``
 epochs' weights up to EPOCH, and its test gap; the script prints each one's ratio of test gap
 to the mean validation gap of those epochs, and with ``--target GAP`` (a test gap) carries the
-target over to the validation curve by their mean ratio and prints the hours for it::
+target over to the validation curve by their mean ratio and prints the hours for it (and,
+from two shipped on, the hours a power law fitted to the shipped test gaps alone gives)::
 
     python3 scripts/campaign_curve.py checkpoints/campaign/all-n50.csv --from-epoch 52 \\
         --shipped 232:0.0637 --shipped 289:0.0613 --target 0.05
@@ -126,6 +127,14 @@ def main() -> None:
         for epoch, test, val in ships:
             print(f"| {epoch} | {100 * test:.2f}% | {100 * val:.2f}% | {test / val:.3f} |")
     if args.target is not None:
+        hours_at = {int(r["epoch"]): float(r["train_s"]) / 3600 for r in rows}
+        if len(ships) >= 2:
+            ta, tb = fit([(hours_at[e], test) for e, test, _ in ships])
+            print(
+                f"\nthe shipped test gaps alone: gap = {ta:.4f} * hours ^ -{tb:.3f}, "
+                f"test gap {100 * args.target:.2f}% at {(ta / args.target) ** (1 / tb):,.0f} "
+                "training hours"
+            )
         ratio = statistics.mean(test / val for _, test, val in ships)
         args.at.append(args.target / ratio)
         print(

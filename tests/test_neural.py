@@ -943,6 +943,8 @@ def test_the_campaign_curve_carries_a_test_target_over_by_the_shipped_ratios(tmp
     # 5 % on the test table is 10 % on the validation curve: 0.2 * h ** -0.2 = 0.1 at h = 32
     assert "test gap 5.00% is validation gap 10.00% (the mean ratio, 0.500)" in done.stdout
     assert "validation gap 10.00% at 32 training hours" in done.stdout
+    # the two shipped test gaps alone lie on 0.1 * h ** -0.2: 5 % at h = 32
+    assert "gap = 0.1000 * hours ^ -0.200, test gap 5.00% at 32 training hours" in done.stdout
 
 
 @pytest.mark.parametrize(
