@@ -262,6 +262,17 @@ same 10 CPU s per instance as the reference, on the first 5 instances per varian
 the table above (sized to that question: 480 runs, 80 CPU minutes; not measured again with the
 models above); the line under the table is the same model's greedy decode on the same
 instances."""
+SAMPLED_N100 = "docs/data/neural-sampled-n100"
+"""The sampled runs of all-n100, the model `vrp solve` picks at n = 100."""
+SAMPLED_N100_RUNS = (
+    "vrp benchmark --generate all:100:5 --generate-seed 1 --solvers neural --time-limit 10 "
+    "--reference stored:pyvrp@10 --no-plot --out " + SAMPLED_N100
+)
+SAMPLED_N100_TITLE = "With sampling at n = 100: all-n100"
+SAMPLED_N100_INTRO = """\
+What `vrp solve --solver neural` gives at n = 100 since all-n100 is picked there: the table
+above's instances and 10 CPU s, decoded by all-n100 (240 runs, 40 CPU minutes); the line under
+the table is all-n100's greedy decode on the same instances, from the greedy table's runs."""
 NEURAL_TIMING = "Decoding time (CPU)"
 HYBRID_TITLE = "Neural-seeded search (neural+pyvrp) at equal CPU time"
 NEIGHBOURS_TITLE = "The model as PyVRP's neighbourhood at equal CPU time"
@@ -303,16 +314,19 @@ def neural_gaps(
     return "\n".join(header) + "\n\n" + body.strip()
 
 
-def greedy_on_the_same(root: Path = ROOT) -> str:
-    """The mean gap per size of the same model's greedy runs (`gap_table.EARLIER_RUNS`) on the
-    sampled table's instances."""
+def greedy_on_the_same(
+    root: Path = ROOT,
+    sampled_folder: str = SAMPLED,
+    greedy: tuple[str, str] = (gap_table.EARLIER_RUNS, "neural"),
+) -> str:
+    """The mean gap per size of the same model's greedy runs (``greedy``: a folder and its
+    engine) on the instances of a sampled table's runs (``sampled_folder``)."""
     from vrp.benchmark.references import COMMITTED, ReferenceStore
 
-    sampled = {r["instance_digest"] for r in gap_table.read_runs(root / SAMPLED, "neural")}
+    sampled = {r["instance_digest"] for r in gap_table.read_runs(root / sampled_folder, "neural")}
+    folder, solver = greedy
     runs = [
-        r
-        for r in gap_table.read_runs(root / gap_table.EARLIER_RUNS, "neural")
-        if r["instance_digest"] in sampled
+        r for r in gap_table.read_runs(root / folder, solver) if r["instance_digest"] in sampled
     ]
     table = gap_table.gap_table(runs, ReferenceStore(root / COMMITTED), "pyvrp", 10.0)
     means = [
@@ -320,7 +334,7 @@ def greedy_on_the_same(root: Path = ROOT) -> str:
     ]
     return (
         "The same model's greedy decode on the same instances (its runs in "
-        f"`{gap_table.EARLIER_RUNS}/runs.jsonl`): " + "; ".join(means) + "."
+        f"`{folder}/runs.jsonl`): " + "; ".join(means) + "."
     )
 
 
@@ -333,6 +347,10 @@ def neural_section(root: Path) -> list[str]:
     if (root / SAMPLED / "runs.jsonl").is_file():
         table = neural_gaps(root, SAMPLED, SAMPLED_RUNS, "neural")
         bodies[SAMPLED_TITLE] = "\n\n".join([SAMPLED_INTRO, table, greedy_on_the_same(root)])
+    if (root / SAMPLED_N100 / "runs.jsonl").is_file():
+        table = neural_gaps(root, SAMPLED_N100, SAMPLED_N100_RUNS, "neural")
+        line = greedy_on_the_same(root, SAMPLED_N100, (gap_table.RUNS, gap_table.SOLVER))
+        bodies[SAMPLED_N100_TITLE] = "\n\n".join([SAMPLED_N100_INTRO, table, line])
     if (root / TIMING).is_file():
         bodies[NEURAL_TIMING] = (root / TIMING).read_text().strip()
     if (root / HYBRID).is_file():

@@ -670,7 +670,7 @@ def test_the_sampled_neural_table_covers_every_variant_and_quotes_greedy_on_its_
     table = gap_table.gap_table(runs, ReferenceStore(ROOT / COMMITTED), "pyvrp", 10)
     assert len(table.rows) == 96 and table.unmatched == 0
     doc = (ROOT / "docs" / "benchmarks.md").read_text()
-    section = doc[doc.index("### " + script.SAMPLED_TITLE) : doc.index("### Decoding time")]
+    section = doc[doc.index("### " + script.SAMPLED_TITLE) : doc.index("### With sampling at")]
     assert _table_lines(gap_table.markdown(table, "", [])) == _table_lines(section)
     # the greedy line is the same model's greedy runs on these instances alone
     greedy = gap_table.read_runs(ROOT / gap_table.EARLIER_RUNS, "neural")
@@ -679,6 +679,29 @@ def test_the_sampled_neural_table_covers_every_variant_and_quotes_greedy_on_its_
     same = [r for r in greedy if r["instance_digest"] in digests]
     assert len(same) == 480
     line = script.greedy_on_the_same(ROOT)
+    assert line in section and "(240 instances)" in line
+
+
+def test_the_sampled_table_at_n100_is_all_n100s_and_quotes_its_greedy_runs(monkeypatch):
+    from vrp.benchmark.references import COMMITTED, ReferenceStore
+    from vrp.solvers.neural import NeuralSolver
+
+    script = _doc_script()
+    monkeypatch.setattr(ReferenceStore, "add", _refuse)
+    monkeypatch.setattr(NeuralSolver, "solve_many", _refuse)
+    runs = gap_table.read_runs(ROOT / script.SAMPLED_N100, "neural")
+    assert len(runs) == 240 and {r["num_customers"] for r in runs} == {100}
+    assert {r["checkpoint"] for r in runs} == {"all-n100.ckpt"}
+    table = gap_table.gap_table(runs, ReferenceStore(ROOT / COMMITTED), "pyvrp", 10)
+    assert len(table.rows) == 48 and table.unmatched == 0
+    doc = (ROOT / "docs" / "benchmarks.md").read_text()
+    section = doc[doc.index("### " + script.SAMPLED_N100_TITLE) : doc.index("### Decoding time")]
+    assert _table_lines(gap_table.markdown(table, "", [])) == _table_lines(section)
+    greedy = gap_table.read_runs(ROOT / gap_table.RUNS, gap_table.SOLVER)
+    digests = {r["instance_digest"] for r in runs}
+    same = [r for r in greedy if r["instance_digest"] in digests]
+    assert {r["checkpoint_digest"] for r in same} == {r["checkpoint_digest"] for r in runs}
+    line = script.greedy_on_the_same(ROOT, script.SAMPLED_N100, (gap_table.RUNS, gap_table.SOLVER))
     assert line in section and "(240 instances)" in line
 
 
