@@ -271,7 +271,7 @@ SAMPLED_N100_RUNS = (
 SAMPLED_N100_TITLE = "With sampling at n = 100: all-n100"
 SAMPLED_N100_INTRO = """\
 What `vrp solve --solver neural` gives at n = 100 since all-n100 is picked there: the table
-above's instances and 10 CPU s, decoded by all-n100 (240 runs, 40 CPU minutes); the line under
+above's instances and 10 CPU s, decoded by all-n100 (240 runs, 37 CPU minutes); the line under
 the table is all-n100's greedy decode on the same instances, from the greedy table's runs."""
 NEURAL_TIMING = "Decoding time (CPU)"
 HYBRID_TITLE = "Neural-seeded search (neural+pyvrp) at equal CPU time"
