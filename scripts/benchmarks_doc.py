@@ -227,12 +227,12 @@ batches were decoded beside the training campaign on the machine's other core. A
 or set is the same command with another `--generate` and `--out` (a run's key names no model;
 `--reference store:pyvrp@10` also solves the references the store lacks). The models are those
 `vrp solve` picks for each size (`checkpoints/*.md`), trained on one thread of this machine's
-CPU, no GPU: at n = 50 all-n50, issue 22's training campaign at epoch 315 (the mean of epochs
-306-315; 1,070,400 training instances, 192,000 at n = 20 and the rest at n = 50, in 18.1
-hours); at n = 100 all-n100, the same campaign's epoch 442 trained on for 11 epochs at n = 100
-(25.5 hours in all). Before all-n100, all-n50 was picked at both sizes: 9.77% at n = 100 on
-these instances (its runs: `docs/data/neural/runs.jsonl`); the all-n50 of epoch 51 (2.0
-hours) measured 9.80% and 13.63%
+CPU, no GPU: at n = 50 all-n50, issue 22's training campaign at its end, epoch 605 (the mean
+of epochs 596-605; 1,998,400 training instances, 192,000 at n = 20 and the rest at n = 50, in
+29.4 hours); at n = 100 all-n100, the same campaign's epoch 442 trained on for 11 epochs at
+n = 100 (25.5 hours in all). Before them the campaign's epoch 315 (18.1 hours) was picked at
+both sizes: 6.03% at n = 50 and 9.77% at n = 100 on these instances (its runs:
+`docs/data/neural/runs.jsonl`); the all-n50 of epoch 51 (2.0 hours) measured 9.80% and 13.63%
 over 100 instances per variant and size (its 9,600 runs: `docs/data/neural/runs.jsonl` at
 commit 2a9c537). Issue 22's targets (5% and 7%) and what RouteFinder reports (about 1.5-5% to
 HGS) are not reached at this budget (docs/neural.md, "Where it stands").
