@@ -47,32 +47,44 @@ def blocks(rows: list[dict[str, str]], first: int, size: int) -> list[Block]:
     return out
 
 
+Shipped = tuple[int, float, float, float]
+
+
 def shipped_ratios(
     rows: list[dict[str, str]], shipped: list[tuple[int, float]], size: int
-) -> list[tuple[int, float, float]]:
-    """``(epoch, test gap, mean validation gap of the ``size`` epochs up to it)`` per shipped
-    checkpoint."""
-    val = {int(r["epoch"]): float(r["val_gap"]) for r in rows}
+) -> list[Shipped]:
+    """``(epoch, training hours, test gap, mean validation gap of the ``size`` epochs up to
+    it)`` per shipped checkpoint."""
+    by_epoch = {int(r["epoch"]): r for r in rows}
     out = []
     for epoch, test in shipped:
         span = range(epoch - size + 1, epoch + 1)
-        missing = [e for e in span if e not in val]
+        missing = [e for e in span if e not in by_epoch]
         if missing:
             raise ValueError(f"--shipped {epoch}: no row for epoch {missing[0]}")
-        out.append((epoch, test, statistics.mean(val[e] for e in span)))
+        val = statistics.mean(float(by_epoch[e]["val_gap"]) for e in span)
+        out.append((epoch, float(by_epoch[epoch]["train_s"]) / 3600, test, val))
     return out
 
 
+def fraction(text: str) -> float:
+    """A gap as a fraction strictly between 0 and 1 (0.0555 for 5.55%)."""
+    try:
+        gap = float(text)
+    except ValueError:
+        gap = math.nan
+    if not 0 < gap < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a gap between 0 and 1, e.g. 0.05")
+    return gap
+
+
 def epoch_gap(text: str) -> tuple[int, float]:
-    """``EPOCH:GAP`` of ``--shipped``, the gap a fraction (0.0555 for 5.55%)."""
+    """``EPOCH:GAP`` of ``--shipped``, the gap a `fraction`."""
     epoch, sep, gap = text.partition(":")
     try:
-        pair = int(epoch), float(gap)
-    except ValueError:
-        pair = None
-    if not sep or pair is None or not 0 < pair[1] < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected EPOCH:GAP, e.g. 548:0.0555")
-    return pair
+        return int(epoch), fraction(gap)
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected EPOCH:GAP, e.g. 548:0.0555") from None
 
 
 def fit(points: list[tuple[float, float]]) -> tuple[float, float]:
@@ -91,7 +103,7 @@ def main() -> None:
     parser.add_argument("csv", type=Path)
     parser.add_argument("--from-epoch", type=int, default=1)
     parser.add_argument("--block", type=int, default=10)
-    parser.add_argument("--at", type=float, action="append", default=[], help="a validation gap")
+    parser.add_argument("--at", type=fraction, action="append", default=[], help="a validation gap")
     parser.add_argument(
         "--shipped",
         type=epoch_gap,
@@ -100,7 +112,7 @@ def main() -> None:
         help="EPOCH:GAP, a shipped mean of --block epochs and its test gap (repeatable)",
     )
     parser.add_argument(
-        "--target", type=float, default=None, help="a test gap, carried over by --shipped"
+        "--target", type=fraction, default=None, help="a test gap, carried over by --shipped"
     )
     parser.add_argument("--plot", type=Path, default=None)
     args = parser.parse_args()
@@ -124,18 +136,17 @@ def main() -> None:
     if ships:
         print("\n| shipped epoch | test gap | mean validation gap of its epochs | ratio |")
         print("|---|---|---|---|")
-        for epoch, test, val in ships:
+        for epoch, _, test, val in ships:
             print(f"| {epoch} | {100 * test:.2f}% | {100 * val:.2f}% | {test / val:.3f} |")
     if args.target is not None:
-        hours_at = {int(r["epoch"]): float(r["train_s"]) / 3600 for r in rows}
         if len(ships) >= 2:
-            ta, tb = fit([(hours_at[e], test) for e, test, _ in ships])
+            ta, tb = fit([(hours, test) for _, hours, test, _ in ships])
             print(
                 f"\nthe shipped test gaps alone: gap = {ta:.4f} * hours ^ -{tb:.3f}, "
                 f"test gap {100 * args.target:.2f}% at {(ta / args.target) ** (1 / tb):,.0f} "
                 "training hours"
             )
-        ratio = statistics.mean(test / val for _, test, val in ships)
+        ratio = statistics.mean(test / val for *_, test, val in ships)
         args.at.append(args.target / ratio)
         print(
             f"\ntest gap {100 * args.target:.2f}% is validation gap {100 * args.at[-1]:.2f}% "

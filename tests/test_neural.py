@@ -954,6 +954,8 @@ def test_the_campaign_curve_carries_a_test_target_over_by_the_shipped_ratios(tmp
         (["--shipped", "10"], "expected EPOCH:GAP"),
         (["--shipped", "10:5.5"], "expected EPOCH:GAP"),  # a percentage, not a fraction
         (["--shipped", "99:0.05"], "--shipped 99: no row for epoch 99"),
+        (["--shipped", "10:0.05", "--target", "0"], "expected a gap between 0 and 1"),
+        (["--at", "6.6"], "expected a gap between 0 and 1"),  # a percentage
     ],
 )
 def test_the_campaign_curve_refuses_a_shipped_checkpoint_it_cannot_read(tmp_path, args, said):
