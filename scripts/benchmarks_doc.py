@@ -345,13 +345,21 @@ def neural_section(root: Path) -> list[str]:
     if not (root / gap_table.RUNS / "runs.jsonl").is_file():
         return []
     bodies = {NEURAL_GAPS: neural_gaps(root)}
-    if (root / SAMPLED / "runs.jsonl").is_file():
-        table = neural_gaps(root, SAMPLED, SAMPLED_RUNS, "neural")
-        bodies[SAMPLED_TITLE] = "\n\n".join([SAMPLED_INTRO, table, greedy_on_the_same(root)])
-    if (root / SAMPLED_N100 / "runs.jsonl").is_file():
-        table = neural_gaps(root, SAMPLED_N100, SAMPLED_N100_RUNS, "neural")
-        line = greedy_on_the_same(root, SAMPLED_N100, (gap_table.RUNS, gap_table.SOLVER))
-        bodies[SAMPLED_N100_TITLE] = "\n\n".join([SAMPLED_N100_INTRO, table, line])
+    sampled = [
+        (SAMPLED_TITLE, SAMPLED_INTRO, SAMPLED, SAMPLED_RUNS, (gap_table.EARLIER_RUNS, "neural")),
+        (
+            SAMPLED_N100_TITLE,
+            SAMPLED_N100_INTRO,
+            SAMPLED_N100,
+            SAMPLED_N100_RUNS,
+            (gap_table.RUNS, gap_table.SOLVER),
+        ),
+    ]
+    for title, intro, folder, command, greedy in sampled:
+        if (root / folder / "runs.jsonl").is_file():
+            table = neural_gaps(root, folder, command, "neural")
+            line = greedy_on_the_same(root, folder, greedy)
+            bodies[title] = "\n\n".join([intro, table, line])
     if (root / TIMING).is_file():
         bodies[NEURAL_TIMING] = (root / TIMING).read_text().strip()
     if (root / HYBRID).is_file():
